@@ -1,0 +1,23 @@
+"""mechopt: exact mechanism design by linear programming.
+
+Pipeline: spec (:class:`Agent`, :class:`Environment`, builders, :class:`Design`)
+→ compile (:mod:`mechopt.compile`) → solve (:mod:`mechopt.backends`) →
+recover (:class:`Result`, :class:`Mechanism`) → verify (:mod:`mechopt.verify`).
+"""
+
+from __future__ import annotations
+
+from .design import OPTIONS, Design
+from .environments import bilateral_trade, multi_item, partnership, public_project, single_item
+from .errors import MechoptError, ModelFileError, SolverError, SpecError
+from .mechanism import Mechanism
+from .result import Result
+from .spec import Agent, Discretization, Environment, discretize, grid
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Agent", "Environment", "Design", "Result", "Mechanism", "Discretization",
+    "grid", "discretize", "single_item", "bilateral_trade", "partnership", "public_project", "multi_item",
+    "OPTIONS", "MechoptError", "SpecError", "ModelFileError", "SolverError", "__version__",
+]

@@ -1,0 +1,132 @@
+"""HiGHS through highspy, directly: the default and fast backend.
+
+The LP is handed over as a minimization of ``−c`` with row bounds
+``[b, +inf)`` for ``≥`` rows and ``[b, b]`` for ``=`` rows.  With that
+orientation HiGHS's row duals are exactly mechopt's λ (see
+:mod:`mechopt.backends.base`): λ = ∂(min −value)/∂b = −∂value/∂b.
+HiGHS's dual ray for an infeasible LP is returned with the sign that makes
+``yᵀb > 0``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import SolverError
+from .base import SolveOutput
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..compile import LinearProgram
+
+try:  # pragma: no cover - import guard
+    import highspy
+except ImportError:  # pragma: no cover
+    highspy = None
+
+_STATUS = {
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kUnbounded": "unbounded",
+    "kTimeLimit": "time_limit",
+    "kIterationLimit": "iteration_limit",
+    "kModelEmpty": "optimal",
+}
+
+
+def build_highs(lp: "LinearProgram", verbose: bool = False):
+    """A ``highspy.Highs`` holding ``lp`` as ``min −c·z``."""
+    if highspy is None:  # pragma: no cover
+        raise SolverError("highspy is not installed; pip install highspy")
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(verbose))
+    model = highspy.HighsLp()
+    m, n = lp.A.shape
+    model.num_col_ = n
+    model.num_row_ = m
+    model.col_cost_ = -lp.c
+    model.col_lower_ = lp.lb
+    model.col_upper_ = lp.ub
+    model.row_lower_ = lp.rhs
+    model.row_upper_ = np.where(lp.equality, lp.rhs, np.inf)
+    A = lp.A.tocsc()
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = A.indptr
+    model.a_matrix_.index_ = A.indices
+    model.a_matrix_.value_ = A.data
+    model.a_matrix_.num_col_ = n
+    model.a_matrix_.num_row_ = m
+    model.offset_ = -float(lp.offset)
+    if lp.integer.any():
+        model.integrality_ = [
+            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous for flag in lp.integer
+        ]
+    h.passModel(model)
+    return h
+
+
+def solve(lp: "LinearProgram", time_limit: float | None = None, verbose: bool = False,
+          presolve: bool = True, **options: Any) -> SolveOutput:
+    """Solve with HiGHS and translate status, solution, duals and rays.
+
+    Parameters
+    ----------
+    lp : LinearProgram
+    time_limit : float, optional
+        Seconds.
+    verbose : bool
+        Show HiGHS's log.
+    presolve : bool
+        HiGHS presolve (an "infeasible or unbounded" answer is re-solved without it).
+    **options
+        Any other HiGHS option, by name.
+    """
+    h = build_highs(lp, verbose)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    if not presolve:
+        h.setOptionValue("presolve", "off")
+    for key, value in options.items():
+        h.setOptionValue(key, value)
+    start = time.perf_counter()
+    h.run()
+    raw = h.getModelStatus().name
+    if raw == "kUnboundedOrInfeasible":
+        h.setOptionValue("presolve", "off")
+        h.run()
+        raw = h.getModelStatus().name
+    seconds = time.perf_counter() - start
+    info = h.getInfo()
+    status = _STATUS.get(raw, "error")
+    stats = {
+        "name": "highs",
+        "seconds": seconds,
+        "raw_status": raw,
+        "iterations": int(getattr(info, "simplex_iteration_count", 0) or 0),
+        "mip": bool(lp.integer.any()),
+    }
+    out = SolveOutput(status=status, stats=stats)
+    if status in ("optimal", "time_limit", "iteration_limit"):
+        sol = h.getSolution()
+        if sol.value_valid:
+            out.z = np.asarray(sol.col_value, dtype=float)
+            out.objective = float(lp.c @ out.z + lp.offset)
+        if sol.dual_valid and not lp.integer.any():
+            out.row_dual = np.asarray(sol.row_dual, dtype=float)
+            out.col_dual = -np.asarray(sol.col_dual, dtype=float)
+        if status == "optimal" and not lp.integer.any():
+            out.basis = h.getBasis()
+    elif status == "infeasible" and not lp.integer.any():
+        _, has, ray = h.getDualRay()
+        if has:
+            y = np.asarray(ray, dtype=float)
+            if y @ lp.rhs < 0:
+                y = -y
+            out.dual_ray = y
+    elif status == "unbounded":
+        _, has, ray = h.getPrimalRay()
+        if has:
+            out.primal_ray = np.asarray(ray, dtype=float)
+    return out

@@ -1,0 +1,38 @@
+"""Budget rows: revenue net of designer cost, ``Σ_i p_i(s) − Σ_k c_k x(s, k)``.
+
+``exact``: ``= 0`` at every profile; ``ex_post``: ``≥ 0`` at every profile
+(labels: ``profile``); ``ex_ante``: ``≥ 0`` in expectation (one row).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .layout import Layout, Rows
+
+
+def _surplus_terms(rows: Rows, lay: Layout, local: np.ndarray, prof: np.ndarray, weight: np.ndarray) -> None:
+    data = rows.data
+    for i in range(lay.n):
+        rows.terms(local, lay.pcol(prof, i), weight)
+    for k in range(lay.K):
+        if data.cost[k] != 0:
+            rows.terms(local, lay.xcol(prof, k), -data.cost[k] * weight)
+
+
+def budget_rows(rows: Rows, lay: Layout, level: str) -> None:
+    data, S = rows.data, lay.S
+    if level in ("exact", "ex_post"):
+        local = rows.new(S, data.zeros(S), equality=level == "exact", profile=np.arange(S))
+        _surplus_terms(rows, lay, local, np.arange(S), data.ones(S))
+    elif level == "ex_ante":
+        local = rows.new(1, data.zeros(1), equality=False)
+        if lay.interim_payments:
+            for i in range(lay.n):
+                T = lay.shape[i]
+                rows.terms(np.full(T, local[0]), lay.P0[i] + np.arange(T), data.marg[i])
+            for k in range(lay.K):
+                if data.cost[k] != 0:
+                    rows.terms(np.full(S, local[0]), lay.xcol(np.arange(S), k), -data.cost[k] * data.joint)
+        else:
+            _surplus_terms(rows, lay, np.repeat(local, S), np.arange(S), data.joint)

@@ -1,0 +1,209 @@
+"""Column layout, numeric data and row accumulation shared by the family builders.
+
+Columns (all in one vector ``z``):
+
+* ``x[s, k]`` at ``x0 + s·K + k`` — probability of outcome k at profile s, ``≥ 0``;
+* ex post payments ``p[s, i]`` at ``p0 + s·n + i`` (free), when the design needs
+  them; otherwise payments are *interim*: ``P̄_i[t]`` is the primitive variable
+  and ``p_i(θ) = P̄_i(θ_i)`` (see :func:`payments_can_be_interim`);
+* interim variables of agent i (when used): ``X̄_i[t, g]`` at ``X0_i + t·G_i + g``
+  and ``P̄_i[t]`` at ``P0_i + t``, where ``g`` runs over agent i's *value groups*:
+  the distinct nonzero columns of ``V_i`` (outcomes agent i values alike are
+  merged, outcomes it values at 0 for every type are dropped).
+
+Every coefficient array is built from :class:`Data`, whose arrays are float64
+or exact (object arrays of Fractions); the same code builds both LPs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from ..design import Design
+
+
+@dataclass
+class Data:
+    """Numbers of the environment in one arithmetic (float64 or exact)."""
+
+    exact: bool
+    V: list[np.ndarray]  # (T_i, K)
+    cost: np.ndarray  # (K,)
+    U: list[np.ndarray]  # (T_i,)
+    joint: np.ndarray  # (S,) prior over profiles, C order
+    marg: list[np.ndarray]  # (T_i,)
+
+    @classmethod
+    def of(cls, design: Design, exact: bool) -> "Data":
+        env = design.env
+        if exact:
+            V = list(env.values_exact)
+            joint = env.joint_prior_exact.reshape(-1)
+            marg = [a.prior_exact for a in env.agents]
+            return cls(True, V, env.cost_exact, list(env.outside_exact), joint, marg)
+        return cls(False, list(env.values), env.cost, list(env.outside), env.joint_prior.reshape(-1),
+                   [a.prior for a in env.agents])
+
+    def ones(self, m: int) -> np.ndarray:
+        return np.array([Fraction(1)] * m, dtype=object) if self.exact else np.ones(m)
+
+    def zeros(self, m: int) -> np.ndarray:
+        return np.array([Fraction(0)] * m, dtype=object) if self.exact else np.zeros(m)
+
+    def others_weight(self, i: int, shape: tuple[int, ...]) -> np.ndarray:
+        """Independent prior: probability of each opponent profile r, shape (R,)."""
+        w = np.ones((), dtype=object if self.exact else float)
+        if self.exact:
+            w = np.array(Fraction(1), dtype=object)
+        for j, m in enumerate(self.marg):
+            if j != i:
+                w = np.multiply.outer(w, m)
+        return np.asarray(w).reshape(-1)
+
+    def beliefs(self, i: int, shape: tuple[int, ...]) -> np.ndarray:
+        """Conditional beliefs π(θ_{-i} | θ_i = t), shape (T_i, R) (rows of zero mass are 0)."""
+        joint = np.moveaxis(self.joint.reshape(shape), i, 0).reshape(shape[i], -1)
+        marg = self.marg[i]
+        out = np.empty_like(joint)
+        for t in range(shape[i]):
+            out[t] = joint[t] / marg[t] if marg[t] != 0 else joint[t] * 0
+        return out
+
+
+def value_groups(V_exact: np.ndarray) -> list[list[int]]:
+    """Outcomes grouped by identical value columns; all-zero columns dropped.
+
+    Parameters
+    ----------
+    V_exact : ndarray, shape (T, K)
+        Exact value table of one agent.
+    """
+    groups: dict[tuple, list[int]] = {}
+    for k in range(V_exact.shape[1]):
+        col = tuple(V_exact[:, k])
+        if all(v == 0 for v in col):
+            continue
+        groups.setdefault(col, []).append(k)
+    return list(groups.values())
+
+
+def affine_in_type(types_exact: np.ndarray, V_exact: np.ndarray) -> bool:
+    """True when every column of V is an affine function of the scalar type (checked exactly)."""
+    if types_exact.ndim != 1 or types_exact.shape[0] < 3:
+        return types_exact.ndim == 1
+    dt = types_exact[1:] - types_exact[:-1]
+    for k in range(V_exact.shape[1]):
+        slopes = (V_exact[1:, k] - V_exact[:-1, k]) / dt
+        if any(s != slopes[0] for s in slopes[1:]):
+            return False
+    return True
+
+
+def payments_can_be_interim(design: Design) -> bool:
+    """Whether ``p_i(θ) = P̄_i(θ_i)`` loses nothing.
+
+    True with independent priors when no constraint and no objective looks at
+    ex post payments: IC is bic/none, IR is interim/ex_ante/none, budget is
+    ex_ante/none.  Every constraint and the objective then depend on payments
+    only through E[p_i | θ_i], so any feasible mechanism's interim payments
+    give a feasible mechanism with the same value.
+    """
+    return (
+        design.env.is_independent
+        and design.ic in ("bic", "none")
+        and design.ir in ("interim", "ex_ante", "none")
+        and design.budget in ("ex_ante", "none")
+    )
+
+
+@dataclass
+class Layout:
+    """Where every variable lives in ``z``."""
+
+    shape: tuple[int, ...]
+    K: int
+    interim_payments: bool
+    interim_agents: tuple[int, ...]
+    groups: list[list[list[int]]]
+    x0: int = 0
+    p0: int = -1
+    X0: dict[int, int] = field(default_factory=dict)
+    P0: dict[int, int] = field(default_factory=dict)
+    n_cols: int = 0
+
+    @property
+    def S(self) -> int:
+        return int(np.prod(self.shape))
+
+    @property
+    def n(self) -> int:
+        return len(self.shape)
+
+    def __post_init__(self) -> None:
+        col = self.S * self.K
+        if not self.interim_payments:
+            self.p0 = col
+            col += self.S * self.n
+        for i in range(self.n):
+            if i in self.interim_agents:
+                self.X0[i] = col
+                col += self.shape[i] * len(self.groups[i])
+            if i in self.interim_agents or self.interim_payments:
+                self.P0[i] = col
+                col += self.shape[i]
+        self.n_cols = col
+
+    def agent_view(self, i: int) -> np.ndarray:
+        """Flat profile index arranged as (T_i, R): entry [t, r] is the profile with θ_i = t."""
+        return np.moveaxis(np.arange(self.S).reshape(self.shape), i, 0).reshape(self.shape[i], -1)
+
+    def own_type(self, i: int) -> np.ndarray:
+        """Type index of agent i at every profile, shape (S,)."""
+        return np.unravel_index(np.arange(self.S), self.shape)[i]
+
+    def xcol(self, prof: np.ndarray, k: int | np.ndarray) -> np.ndarray:
+        return self.x0 + prof * self.K + k
+
+    def pcol(self, prof: np.ndarray, i: int) -> np.ndarray:
+        """Column of agent i's payment at profiles ``prof`` (ex post or, if interim, P̄_i[θ_i])."""
+        if self.interim_payments:
+            return self.P0[i] + np.unravel_index(prof, self.shape)[i]
+        return self.p0 + prof * self.n + i
+
+
+class Rows:
+    """Accumulates one family's rows as COO triplets plus rhs, sense and label arrays."""
+
+    def __init__(self, name: str, data: Data) -> None:
+        self.name = name
+        self.data = data
+        self.r: list[np.ndarray] = []
+        self.c: list[np.ndarray] = []
+        self.v: list[np.ndarray] = []
+        self.rhs: list[np.ndarray] = []
+        self.eq: list[np.ndarray] = []
+        self.labels: dict[str, list[np.ndarray]] = {}
+        self.chunk_keys: list[set[str]] = []
+        self.count = 0
+
+    def terms(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> None:
+        """Add coefficients; ``rows`` are indices local to this family."""
+        rows, cols = np.broadcast_arrays(np.asarray(rows), np.asarray(cols))
+        if rows.size:
+            self.r.append(rows.ravel())
+            self.c.append(cols.ravel())
+            self.v.append(np.broadcast_to(vals, rows.shape).ravel())
+
+    def new(self, m: int, rhs: np.ndarray, equality: bool, **labels: np.ndarray) -> np.ndarray:
+        """Open ``m`` rows with right-hand sides and labels; returns their local indices."""
+        idx = np.arange(self.count, self.count + m)
+        self.count += m
+        self.rhs.append(np.broadcast_to(rhs, (m,)))
+        self.eq.append(np.full(m, equality))
+        self.chunk_keys.append(set(labels))
+        for key, val in labels.items():
+            self.labels.setdefault(key, []).append(np.broadcast_to(np.asarray(val), (m,)))
+        return idx

@@ -1,0 +1,44 @@
+"""The objective vector (maximized): revenue, welfare, utility or feasibility.
+
+* ``revenue``  = Σ_s π(s) (Σ_i p_i(s) − Σ_k c_k x(s, k))
+* ``welfare``  = Σ_s π(s) Σ_k (Σ_i V_i[θ_i(s), k] − c_k) x(s, k)
+* ``utility``  = Σ_s π(s) (Σ_k Σ_i V_i[θ_i(s), k] x(s, k) − Σ_i p_i(s))
+* ``feasibility`` = 0
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..design import Design
+from .layout import Data, Layout
+
+
+def _accumulate(c: np.ndarray, cols: np.ndarray, vals: np.ndarray, exact: bool) -> None:
+    if exact:
+        for j, v in zip(cols.tolist(), vals.tolist()):
+            c[j] += v
+    else:
+        np.add.at(c, cols, vals)
+
+
+def objective_vector(design: Design, lay: Layout, data: Data):
+    """Return ``(c, offset)`` in the arithmetic of ``data``."""
+    c = data.zeros(lay.n_cols)
+    S, K = lay.S, lay.K
+    prof = np.arange(S)
+    kind = design.objective
+    if kind in ("revenue", "utility"):
+        sign = 1 if kind == "revenue" else -1
+        for i in range(lay.n):
+            _accumulate(c, lay.pcol(prof, i), sign * data.joint, data.exact)
+    if kind in ("revenue", "welfare"):
+        for k in range(K):
+            if data.cost[k] != 0:
+                _accumulate(c, lay.xcol(prof, k), -data.cost[k] * data.joint, data.exact)
+    if kind in ("welfare", "utility"):
+        for i in range(lay.n):
+            own = lay.own_type(i)
+            for k in range(K):
+                _accumulate(c, lay.xcol(prof, k), data.V[i][own, k] * data.joint, data.exact)
+    return c, data.zeros(1)[0]

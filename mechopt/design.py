@@ -1,0 +1,124 @@
+"""What the designer asks for: constraints and objective.
+
+=============  ==========================================================================
+option         meaning (all against the agents' outside options U_i)
+=============  ==========================================================================
+ic             ``dsic``: truthful for every θ_{-i}; ``bic``: truthful in expectation
+               given one's type; ``none``
+ir             ``ex_post`` (every profile), ``interim`` (given own type), ``ex_ante``, ``none``
+budget         Σ_i p_i − c(x): ``exact`` (= 0 everywhere), ``ex_post`` (≥ 0 everywhere),
+               ``ex_ante`` (≥ 0 in expectation), ``none``
+allocation     ``free`` (any lottery) or ``efficient`` (weight only on welfare maximizers)
+deterministic  lotteries restricted to point masses (the LP becomes a MIP)
+objective      ``revenue`` E[Σ p − c], ``welfare`` E[Σ v − c], ``utility`` E[Σ (v − p)],
+               ``feasibility`` (constant 0)
+=============  ==========================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import SpecError
+from .spec import Environment
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .compile import LinearProgram
+    from .result import Result
+
+__all__ = ["Design", "OPTIONS"]
+
+OPTIONS: dict[str, tuple[str, ...]] = {
+    "ic": ("dsic", "bic", "none"),
+    "ir": ("ex_post", "interim", "ex_ante", "none"),
+    "budget": ("exact", "ex_post", "ex_ante", "none"),
+    "allocation": ("free", "efficient"),
+    "objective": ("revenue", "welfare", "utility", "feasibility"),
+}
+
+
+@dataclass(frozen=True)
+class Design:
+    """A mechanism design problem: an environment plus requirements and an objective.
+
+    Parameters
+    ----------
+    env : Environment
+    ic : {"dsic", "bic", "none"}
+    ir : {"ex_post", "interim", "ex_ante", "none"}
+    budget : {"exact", "ex_post", "ex_ante", "none"}
+    allocation : {"free", "efficient"}
+    objective : {"revenue", "welfare", "utility", "feasibility"}
+    deterministic : bool
+        Restrict to deterministic allocations (solved as a MIP; no duals).
+
+    Examples
+    --------
+    >>> import mechopt as mo
+    >>> b, s = mo.Agent("buyer", mo.grid(0, 1, 5)), mo.Agent("seller", mo.grid(0, 1, 5))
+    >>> d = mo.Design(mo.bilateral_trade(b, s), ic="bic", ir="interim", budget="ex_ante",
+    ...               objective="welfare")
+    >>> round(d.solve().objective, 4)
+    0.5875
+    """
+
+    env: Environment
+    ic: str = "bic"
+    ir: str = "interim"
+    budget: str = "none"
+    allocation: str = "free"
+    objective: str = "revenue"
+    deterministic: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.env, Environment):
+            raise SpecError("Design needs an Environment as its first argument (e.g. mo.bilateral_trade(b, s))")
+        for key, valid in OPTIONS.items():
+            value = getattr(self, key)
+            if value not in valid:
+                raise SpecError(f"Design: {key}={value!r} is not valid; choose one of {', '.join(valid)}")
+        if not isinstance(self.deterministic, bool):
+            raise SpecError(f"Design: deterministic must be true or false, got {self.deterministic!r}")
+
+    def replace(self, **changes: Any) -> "Design":
+        """A copy with some options (or the environment) changed."""
+        fields = {k: getattr(self, k) for k in ("env", "ic", "ir", "budget", "allocation", "objective", "deterministic")}
+        fields.update(changes)
+        return Design(**fields)
+
+    def compile(self, exact: bool = False) -> "LinearProgram":
+        """The sparse LP of this design (see :mod:`mechopt.compile`)."""
+        from .compile import compile_design
+
+        return compile_design(self, exact=exact)
+
+    def solve(self, backend: str = "highs", certify: bool = False, **options: Any) -> "Result":
+        """Compile, solve, recover and verify.
+
+        Parameters
+        ----------
+        backend : {"highs", "cvxpy"}
+            ``highs`` (default) calls HiGHS directly; ``cvxpy`` builds the same LP
+            as cvxpy variables (pass ``constraints=`` and ``objective=`` callables
+            to add your own, see :mod:`mechopt.backends.cvxpy`).
+        certify : bool
+            Attach an exact optimality certificate to an optimum.
+        **options
+            Passed to the backend (e.g. ``time_limit=60``, ``verbose=True``).
+        """
+        from .solve import solve
+
+        return solve(self, backend=backend, certify=certify, **options)
+
+    def describe(self) -> str:
+        """One line: the constraints and the objective."""
+        alloc = "efficient" if self.allocation == "efficient" else "any"
+        det = ", deterministic" if self.deterministic else ""
+        return (
+            f"maximize {self.objective} s.t. IC={self.ic}, IR={self.ir}, budget={self.budget}, "
+            f"allocation={alloc}{det}"
+        )
+
+    def __repr__(self) -> str:
+        return f"Design({self.env!r}; {self.describe()})"

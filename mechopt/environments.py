@@ -1,0 +1,185 @@
+"""Builders for the classic environments.
+
+Every builder returns an :class:`~mechopt.spec.Environment` and accepts
+``prior=`` (a joint array over the agents' types) for correlated types.
+
+=================  ===================================  ==========================================
+builder            outcomes                             values, cost, outside options
+=================  ===================================  ==========================================
+single_item        ``"unsold"``, then one per agent     v_i = θ_i if i gets the item; cost =
+                                                        seller_value when sold
+bilateral_trade    ``"no_trade"``, ``"trade"``          buyer θ_b on trade; seller θ_s on no
+                                                        trade, outside option U_s = θ_s
+partnership        one per agent (who gets the asset)   v_i = θ_i if i gets it; U_i = r_i θ_i
+public_project     ``"not_built"``, ``"built"``         v_i = θ_i if built; cost when built
+multi_item         assignments item → agent or ``-``    additive: Σ of assigned item values;
+                                                        unit_demand: max of them
+=================  ===================================  ==========================================
+"""
+
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import SpecError
+from .exact import exact_array, to_fraction
+from .spec import Agent, Environment
+
+__all__ = ["single_item", "bilateral_trade", "partnership", "public_project", "multi_item"]
+
+
+def _zero(T: int) -> np.ndarray:
+    return np.array([Fraction(0)] * T, dtype=object)
+
+
+def _scalar_agents(agents: Sequence[Agent], builder: str) -> tuple[Agent, ...]:
+    agents = tuple(agents)
+    if not agents or not all(isinstance(a, Agent) for a in agents):
+        raise SpecError(f"{builder} expects a list of mechopt.Agent objects")
+    for a in agents:
+        if not a.is_scalar:
+            raise SpecError(f"{builder}: agent {a.name!r} has vector types; {builder} needs scalar types")
+    return agents
+
+
+def single_item(agents: Sequence[Agent], seller_value: Any = 0, prior: Any = None) -> Environment:
+    """One indivisible item sold to one of ``agents`` (or kept).
+
+    Outcome 0 is ``"unsold"``; outcome ``i + 1`` gives the item to agent i, who
+    values it θ_i.  ``seller_value`` is the designer's cost of selling, so the
+    objective ``revenue`` is the seller's expected profit ``E[Σ p_i − v_0·1{sold}]``.
+    """
+    agents = _scalar_agents(agents, "single_item")
+    v0 = to_fraction(seller_value, "seller_value")
+    K = len(agents) + 1
+    values = []
+    for i, a in enumerate(agents):
+        V = np.empty((a.n_types, K), dtype=object)
+        V[:] = Fraction(0)
+        V[:, i + 1] = a.types_exact
+        values.append(V)
+    cost = [Fraction(0)] + [v0] * len(agents)
+    return Environment(
+        agents, ["unsold", *[a.name for a in agents]], values, cost=cost, prior=prior,
+        kind="single_item", meta={"seller_value": v0},
+    )
+
+
+def bilateral_trade(buyer: Agent, seller: Agent, prior: Any = None) -> Environment:
+    """A buyer and a seller of one good (Myerson–Satterthwaite).
+
+    Outcomes ``("no_trade", "trade")``.  The buyer values the good θ_b; the seller
+    values keeping it θ_s, which is also her outside option.  Payments are paid
+    *by* each agent, so the seller's revenue from a sale is ``−p_s``.
+    """
+    buyer, seller = _scalar_agents([buyer, seller], "bilateral_trade")
+    Vb = np.empty((buyer.n_types, 2), dtype=object)
+    Vb[:, 0], Vb[:, 1] = _zero(buyer.n_types), buyer.types_exact
+    Vs = np.empty((seller.n_types, 2), dtype=object)
+    Vs[:, 0], Vs[:, 1] = seller.types_exact, _zero(seller.n_types)
+    if seller.outside_exact is None:
+        seller = seller.with_outside(seller.types_exact)
+    return Environment([buyer, seller], ["no_trade", "trade"], [Vb, Vs], prior=prior, kind="bilateral_trade")
+
+
+def partnership(agents: Sequence[Agent], shares: Sequence[Any], prior: Any = None) -> Environment:
+    """Dissolving a partnership (Cramton–Gibbons–Klemperer).
+
+    Agent i owns share ``r_i`` of an asset it values θ_i; outcome i gives the whole
+    asset to agent i.  The outside option is ``r_i θ_i``.
+    """
+    agents = _scalar_agents(agents, "partnership")
+    r = exact_array(shares, "shares")
+    if r.shape != (len(agents),):
+        raise SpecError(f"shares has {r.size} entries for {len(agents)} agents; give one share per agent")
+    if any(x < 0 for x in r):
+        raise SpecError("shares must be nonnegative")
+    if sum(r, Fraction(0)) != 1 and abs(float(sum(r, Fraction(0))) - 1) > 1e-9:
+        raise SpecError(f"shares sum to {float(sum(r, Fraction(0))):.12g}, not 1; normalize them")
+    r = r / sum(r, Fraction(0))
+    K = len(agents)
+    values, new_agents = [], []
+    for i, a in enumerate(agents):
+        V = np.empty((a.n_types, K), dtype=object)
+        V[:] = Fraction(0)
+        V[:, i] = a.types_exact
+        values.append(V)
+        new_agents.append(a if a.outside_exact is not None else a.with_outside(r[i] * a.types_exact))
+    return Environment(
+        new_agents, [a.name for a in agents], values, prior=prior, kind="partnership",
+        meta={"shares": list(r)},
+    )
+
+
+def public_project(agents: Sequence[Agent], cost: Any, prior: Any = None) -> Environment:
+    """A public project of cost ``cost``: outcomes ``("not_built", "built")``; v_i = θ_i if built."""
+    agents = _scalar_agents(agents, "public_project")
+    c = to_fraction(cost, "cost")
+    values = []
+    for a in agents:
+        V = np.empty((a.n_types, 2), dtype=object)
+        V[:, 0], V[:, 1] = _zero(a.n_types), a.types_exact
+        values.append(V)
+    return Environment(
+        agents, ["not_built", "built"], values, cost=[Fraction(0), c], prior=prior,
+        kind="public_project", meta={"cost": c},
+    )
+
+
+def multi_item(
+    agents: Sequence[Agent], items: int = 2, valuation: str = "additive", prior: Any = None
+) -> Environment:
+    """Several items, each assigned to one agent or to nobody.
+
+    An agent whose types are a 1-D grid gets the product grid over the items
+    (the same marginal for every item, independent across items); an agent with
+    a 2-D type array of shape ``(T, items)`` keeps its type vectors and prior.
+
+    Outcomes are the ``(n + 1) ** items`` assignments, labelled like
+    ``"b1|-"`` (item 1 to b1, item 2 unassigned).  ``valuation="additive"``:
+    an agent's value is the sum of its items' values; ``"unit_demand"``: the
+    maximum of them.
+    """
+    if isinstance(items, bool) or not isinstance(items, (int, np.integer)) or items < 1:
+        raise SpecError(f"items must be a positive integer, got {items!r}")
+    if valuation not in ("additive", "unit_demand"):
+        raise SpecError(f"valuation must be 'additive' or 'unit_demand', got {valuation!r}")
+    agents = tuple(agents)
+    if not agents or not all(isinstance(a, Agent) for a in agents):
+        raise SpecError("multi_item expects a list of mechopt.Agent objects")
+    expanded = []
+    for a in agents:
+        if a.is_scalar:
+            idx = list(itertools.product(range(a.n_types), repeat=items))
+            types = np.array([[a.types_exact[j] for j in row] for row in idx], dtype=object)
+            pri = np.array([np.prod([a.prior_exact[j] for j in row]) for row in idx], dtype=object)
+            expanded.append(Agent(a.name, types, pri))
+        else:
+            if a.types_exact.shape[1] != items:
+                raise SpecError(
+                    f"agent {a.name!r} has type vectors of length {a.types_exact.shape[1]} but items={items}"
+                )
+            expanded.append(a)
+    n = len(expanded)
+    assignments = list(itertools.product(range(-1, n), repeat=items))
+    labels = ["|".join("-" if j < 0 else expanded[j].name for j in asg) for asg in assignments]
+    values = []
+    for i, a in enumerate(expanded):
+        V = np.empty((a.n_types, len(assignments)), dtype=object)
+        for k, asg in enumerate(assignments):
+            mine = [m for m, j in enumerate(asg) if j == i]
+            if not mine:
+                V[:, k] = Fraction(0)
+            elif valuation == "additive":
+                V[:, k] = a.types_exact[:, mine].sum(axis=1)
+            else:
+                V[:, k] = [max(row) for row in a.types_exact[:, mine]]
+        values.append(V)
+    return Environment(
+        expanded, labels, values, prior=prior, kind="multi_item",
+        meta={"items": int(items), "valuation": valuation},
+    )

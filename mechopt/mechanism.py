@@ -1,0 +1,130 @@
+"""A direct mechanism on a finite environment, wherever it came from.
+
+The LP's optimum (``Result.mechanism``) and the closed forms of
+:mod:`mechopt.mechanisms` are both :class:`Mechanism` objects: an allocation
+rule ``x`` of shape ``(S, K)`` (a lottery over outcomes at every profile) and a
+payment rule ``p`` of shape ``(S, n)`` (``p[s, i]`` is paid *by* agent i).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .verify import DEFAULT_TOL, verify
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .spec import Environment
+
+__all__ = ["Mechanism"]
+
+
+class Mechanism:
+    """Allocation and payment rules with their tables, metrics and audit.
+
+    Parameters
+    ----------
+    env : Environment
+    allocation : array_like, shape (S, K)
+        ``allocation[s, k]`` = probability of outcome k at profile s.
+    payments : array_like, shape (S, n)
+        ``payments[s, i]`` = payment made by agent i at profile s.
+    name : str
+        Shown in ``repr`` and in :func:`mechopt.compare`.
+    """
+
+    def __init__(self, env: "Environment", allocation: Any, payments: Any, name: str = "mechanism") -> None:
+        x = np.asarray(allocation, dtype=float)
+        p = np.asarray(payments, dtype=float)
+        S, K, n = env.n_profiles, env.n_outcomes, env.n_agents
+        if x.shape != (S, K):
+            x = x.reshape(S, K) if x.size == S * K else x
+        if p.shape != (S, n):
+            p = p.reshape(S, n) if p.size == S * n else p
+        if x.shape != (S, K) or p.shape != (S, n):
+            raise ValueError(f"allocation must have shape {(S, K)} and payments {(S, n)}; got {x.shape}, {p.shape}")
+        self.env = env
+        self.x = x
+        self.p = p
+        self.name = name
+
+    # ---------------------------------------------------------------- tables
+    @property
+    def allocation(self) -> pd.DataFrame:
+        """Lottery over outcomes at every profile (rows: profiles, columns: outcomes)."""
+        return pd.DataFrame(self.x, index=self.env.profile_index, columns=list(self.env.outcomes))
+
+    @property
+    def payments(self) -> pd.DataFrame:
+        """Payment made by each agent at every profile (rows: profiles, columns: agents)."""
+        return pd.DataFrame(self.p, index=self.env.profile_index, columns=self.env.names)
+
+    @cached_property
+    def interim(self) -> dict[str, pd.DataFrame]:
+        """Per agent, indexed by own type: expected outcome probabilities, value,
+        payment and utility given the type (conditional on it under the prior),
+        plus ``outside`` (the outside option) and ``prob`` (the type's mass)."""
+        env = self.env
+        out = {}
+        for i, a in enumerate(env.agents):
+            shape = env.shape
+            xi = np.moveaxis(self.x.reshape(shape + (env.n_outcomes,)), i, 0).reshape(shape[i], -1, env.n_outcomes)
+            pi = np.moveaxis(self.p[:, i].reshape(shape), i, 0).reshape(shape[i], -1)
+            joint = np.moveaxis(env.joint_prior, i, 0).reshape(shape[i], -1)
+            marg = joint.sum(axis=1)
+            w = joint / np.where(marg > 0, marg, 1)[:, None]
+            X = np.einsum("tr,trk->tk", w, xi)
+            P = (w * pi).sum(axis=1)
+            value = (X * env.values[i]).sum(axis=1)
+            df = pd.DataFrame(X, index=pd.Index(a.type_labels, name=a.name), columns=list(env.outcomes))
+            df["value"] = value
+            df["payment"] = P
+            df["utility"] = value - P
+            df["outside"] = env.outside[i]
+            df["prob"] = marg
+            out[a.name] = df
+        return out
+
+    @cached_property
+    def metrics(self) -> dict[str, Any]:
+        """Expected revenue (net of designer cost), welfare, agents' utility, and per-agent figures."""
+        env = self.env
+        prior = env.joint_prior.reshape(-1)
+        cost = float(prior @ (self.x @ env.cost))
+        pay = prior @ self.p
+        welfare = float(prior @ (self.x * env.welfare_table).sum(axis=1))
+        vals = {a.name: float(self.interim[a.name]["value"] @ self.interim[a.name]["prob"]) for a in env.agents}
+        return {
+            "revenue": float(pay.sum()) - cost,
+            "welfare": welfare,
+            "utility": sum(vals.values()) - float(pay.sum()),
+            "cost": cost,
+            "expected_payment": {a: float(v) for a, v in zip(env.names, pay)},
+            "expected_utility": {a: vals[a] - float(v) for a, v in zip(env.names, pay)},
+        }
+
+    # ---------------------------------------------------------------- checks
+    def check(self, design=None, tol: float = DEFAULT_TOL) -> dict:
+        """Full report of the independent verifier (see :func:`mechopt.verify.verify`)."""
+        return verify(self.env, self.x, self.p, design, tol)
+
+    def audit(self, tol: float = DEFAULT_TOL) -> dict[str, bool]:
+        """Which properties hold: dsic, bic, ex_post_ir, interim_ir, ex_ante_ir,
+        budget_exact, budget_ex_post, budget_ex_ante, efficient (independent verifier)."""
+        return dict(self.check(None, tol)["properties"])
+
+    def plot(self, **kwargs):  # pragma: no cover - thin wrapper, tested in test_plot
+        """Default picture of the mechanism (see :mod:`mechopt.plot`)."""
+        from . import plot
+
+        return plot.mechanism(self, **kwargs)
+
+    def __repr__(self) -> str:
+        m = self.metrics
+        return (
+            f"Mechanism({self.name!r}: revenue={m['revenue']:.6g}, welfare={m['welfare']:.6g}, "
+            f"profiles={self.env.n_profiles}, outcomes={self.env.n_outcomes})"
+        )
