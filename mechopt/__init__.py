@@ -7,6 +7,9 @@ recover (:class:`Result`, :class:`Mechanism`) → verify (:mod:`mechopt.verify`)
 
 from __future__ import annotations
 
+from . import duality, plot  # light: matplotlib and cvxpy are imported lazily
+from . import compile
+from . import certificates
 from .design import OPTIONS, Design
 from .environments import bilateral_trade, multi_item, partnership, public_project, single_item
 from .errors import MechoptError, ModelFileError, SolverError, SpecError
@@ -19,5 +22,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Agent", "Environment", "Design", "Result", "Mechanism", "Discretization",
     "grid", "discretize", "single_item", "bilateral_trade", "partnership", "public_project", "multi_item",
+    "duality", "plot",
     "OPTIONS", "MechoptError", "SpecError", "ModelFileError", "SolverError", "__version__",
 ]

@@ -79,7 +79,7 @@ class Mechanism:
             X = np.einsum("tr,trk->tk", w, xi)
             P = (w * pi).sum(axis=1)
             value = (X * env.values[i]).sum(axis=1)
-            df = pd.DataFrame(X, index=pd.Index(a.type_labels, name=a.name), columns=list(env.outcomes))
+            df = pd.DataFrame(X, index=pd.Index(a.type_labels, name=a.name, tupleize_cols=False), columns=list(env.outcomes))
             df["value"] = value
             df["payment"] = P
             df["utility"] = value - P

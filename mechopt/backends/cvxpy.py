@@ -71,12 +71,16 @@ class CvxpyModel:
 
     @property
     def welfare(self):
-        return self.expected((self.x * self.env.welfare_table).sum(axis=1))
+        import cvxpy as cp
+
+        return self.expected(cp.multiply(self.x, self.env.welfare_table).sum(axis=1))
 
     @property
     def utility(self):
+        import cvxpy as cp
+
         vals = self.env.welfare_table + self.env.cost[None, :]
-        return self.expected((self.x * vals).sum(axis=1) - self.p.sum(axis=1))
+        return self.expected(cp.multiply(self.x, vals).sum(axis=1) - self.p.sum(axis=1))
 
 
 def solve(lp: "LinearProgram", constraints: Callable | None = None, objective: Callable | None = None,

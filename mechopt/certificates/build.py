@@ -1,0 +1,401 @@
+"""Constructing exact certificates from HiGHS's floating-point answers.
+
+Every construction ends with the exact checks of :mod:`.model`; floating point
+only proposes.
+
+Infeasibility (:func:`farkas_weights`), in order of cost:
+
+1. the dual ray HiGHS returned, scaled and rounded to nearby rationals with a
+   shared denominator — accepted if it passes the exact Farkas check;
+2. the **support LP**: on the rows the float ray uses (``|y_r| > tol``), find y
+   with ``Aᵀy`` compatible with the bounds and normalized right-hand side 1,
+   by HiGHS; its optimal *basis* is re-solved exactly (:mod:`.linalg`);
+3. the same **Farkas LP** on all rows (when there is no ray, or the support
+   was too small).
+
+Optimality (:func:`optimal_pair`): HiGHS's optimal basis is re-solved exactly
+for the primal vertex and the dual (``Bᵀλ = −c_B``); if the exact pair fails its
+check (a float tolerance hid a tiny infeasibility), HiGHS re-solves without
+presolve and with tight tolerances and the new basis is tried.
+
+Unboundedness (:func:`unbounded_pair`): the primal ray, rounded or re-derived
+on its support like a Farkas ray, plus an exact feasible point from a basis of
+the feasibility problem.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .linalg import ZERO, ExactMatrix, ExactSolver, fractions, nonzero_mask, reconstruct, zeros
+from .model import ExactModel
+
+try:  # pragma: no cover - import guard
+    import highspy
+except ImportError:  # pragma: no cover
+    highspy = None
+
+SUPPORT_TOL = 1e-9
+_BASIC = 1
+_LOWER = 0
+_UPPER = 2
+
+
+def _inf(values: np.ndarray, sign: float) -> np.ndarray:
+    return np.array([sign * np.inf if v is None else float(v) for v in values], dtype=float)
+
+
+def _status(values) -> np.ndarray:
+    return np.fromiter((int(s) for s in values), dtype=np.int64, count=len(values))
+
+
+# ----------------------------------------------------------------- small LPs
+def highs_model(M: ExactMatrix, row_lo, row_hi, col_lo, col_hi, cost=None):
+    """A ``highspy.Highs`` holding ``min cost·x, row_lo ≤ M x ≤ row_hi, col_lo ≤ x ≤ col_hi``."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp = highspy.HighsLp()
+    m, n = M.shape
+    lp.num_col_ = n
+    lp.num_row_ = m
+    lp.col_cost_ = np.zeros(n) if cost is None else np.asarray(cost, dtype=float)
+    lp.col_lower_ = _inf(col_lo, -1)
+    lp.col_upper_ = _inf(col_hi, 1)
+    lp.row_lower_ = _inf(row_lo, -1)
+    lp.row_upper_ = _inf(row_hi, 1)
+    A = M.to_float().tocsc()
+    A.sort_indices()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr
+    lp.a_matrix_.index_ = A.indices
+    lp.a_matrix_.value_ = A.data
+    lp.a_matrix_.num_col_ = n
+    lp.a_matrix_.num_row_ = m
+    h.passModel(lp)
+    return h
+
+
+def basic_solution(
+    M: ExactMatrix, col_status, row_status, row_lo, row_hi, col_lo, col_hi, cost=None
+) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+    """Exact primal vertex (and, with ``cost``, duals) of a basis.
+
+    With basic columns B and nonbasic (active) rows R — ``|B| = |R|`` for a
+    valid basis — nonbasic columns sit at the bound their status names and
+    ``M[R, B] x_B = rowbound_R − M[R, N] x_N``.  With ``cost`` (objective to
+    *maximize*), the duals λ solve ``M[R, B]ᵀ λ_R = −cost_B`` (so ``cost + Mᵀλ``
+    vanishes on basic columns) and λ = 0 on basic rows.
+
+    Returns ``(x, λ or None, method)``; x is None when no exact solution was found.
+    """
+    cs, rs = _status(col_status), _status(row_status)
+    m, n = M.shape
+    B = np.flatnonzero(cs == _BASIC)
+    R = np.flatnonzero(rs != _BASIC)
+    if B.size != R.size:
+        return None, None, f"invalid basis ({B.size} basic columns, {R.size} active rows)"
+    x = zeros(n)
+    for j in np.flatnonzero(cs != _BASIC):
+        lo, hi = col_lo[j], col_hi[j]
+        if cs[j] == _UPPER and hi is not None:
+            x[j] = hi
+        elif lo is not None and (cs[j] == _LOWER or hi is None):
+            x[j] = lo
+        elif hi is not None and lo is None:
+            x[j] = hi
+        else:
+            x[j] = ZERO
+    target = np.empty(R.size, dtype=object)
+    for k, r in enumerate(R):
+        lo, hi = row_lo[r], row_hi[r]
+        if rs[r] == _UPPER and hi is not None:
+            target[k] = hi
+        elif lo is not None:
+            target[k] = lo
+        elif hi is not None:
+            target[k] = hi
+        else:
+            target[k] = ZERO
+    MR = M.sub(rows=R)
+    N = np.flatnonzero(cs != _BASIC)
+    xN = zeros(n)
+    xN[N] = x[N]
+    rhs = target - MR.matvec(xN)
+    solver = ExactSolver(MR.sub(cols=B))
+    xB = solver.solve(rhs)
+    if xB is None:
+        return None, None, "basis system not solved exactly"
+    x[B] = xB
+    method = solver.method
+    lam = None
+    if cost is not None:
+        cost = np.asarray(cost, dtype=object)
+        lamR = solver.solve(-cost[B], transpose=True)
+        if lamR is not None:
+            lam = zeros(m)
+            lam[R] = lamR
+    return x, lam, method
+
+
+def solve_small(M: ExactMatrix, row_lo, row_hi, col_lo, col_hi) -> tuple[np.ndarray | None, str]:
+    """Exact vertex of a feasibility LP, via HiGHS's basis."""
+    h = highs_model(M, row_lo, row_hi, col_lo, col_hi)
+    h.run()
+    status = h.getModelStatus().name
+    if status != "kOptimal":
+        return None, f"HiGHS: {status}"
+    basis = h.getBasis()
+    x, _, method = basic_solution(M, basis.col_status, basis.row_status, row_lo, row_hi, col_lo, col_hi)
+    return x, method
+
+
+# ----------------------------------------------------------------- infeasibility
+def _normalize_max(v: np.ndarray) -> np.ndarray:
+    nz = np.flatnonzero(nonzero_mask(v))
+    if nz.size == 0:
+        return v
+    top = max(abs(v[k]) for k in nz)
+    return v / top
+
+
+def farkas_weights(model: ExactModel, ray: np.ndarray | None) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """Exact Farkas weights (full length, max |y| = 1) and how they were found."""
+    info: dict[str, Any] = {"attempts": []}
+    if ray is not None and np.all(np.isfinite(ray)) and np.abs(ray).max() > 0:
+        yf = ray / np.abs(ray).max()
+        yf = np.where(np.abs(yf) > SUPPORT_TOL, yf, 0.0)
+        guess = reconstruct(yf.astype(object), max_den=10**12)
+        if guess is not None and model.check_farkas(guess).ok:
+            info["method"] = "HiGHS dual ray, rounded to rationals"
+            return _normalize_max(guess), info
+        info["attempts"].append("rounded dual ray failed the exact check")
+        for tol in (SUPPORT_TOL, 1e-12):
+            support = np.flatnonzero(np.abs(yf) > tol)
+            y, how = _farkas_lp(model, support)
+            if y is not None:
+                info["method"] = f"support LP on {support.size} rows of the dual ray, basis solved exactly ({how})"
+                return _normalize_max(y), info
+            info["attempts"].append(f"support LP ({support.size} rows): {how}")
+    y, how = _farkas_lp(model, np.arange(model.m))
+    if y is not None:
+        info["method"] = f"Farkas LP on all {model.m} rows, basis solved exactly ({how})"
+        return _normalize_max(y), info
+    info["attempts"].append(f"Farkas LP: {how}")
+    return None, info
+
+
+def _farkas_lp(model: ExactModel, S: np.ndarray) -> tuple[np.ndarray | None, str]:
+    """Find exact y supported on rows S with ``Aᵀy`` bound-compatible and normalized rhs 1."""
+    S = np.asarray(S, dtype=np.int64)
+    if S.size == 0:
+        return None, "empty support"
+    AS = model.A.sub(rows=S)
+    rows, cols, vals = AS.coo()
+    J = np.unique(cols)
+    lbf = np.array([model.lb[j] is not None for j in J], dtype=bool)
+    ubf = np.array([model.ub[j] is not None for j in J], dtype=bool)
+    fixed = np.array([lbf[k] and ubf[k] and model.lb[j] == model.ub[j] for k, j in enumerate(J)], dtype=bool)
+    box = lbf & ubf & ~fixed
+    # constant part of the bound term: one-sided and fixed columns sit at their finite bound
+    bound_at = zeros(model.N)
+    for k, j in enumerate(J):
+        if box[k]:
+            continue
+        if lbf[k]:
+            bound_at[j] = model.lb[j]
+        elif ubf[k]:
+            bound_at[j] = model.ub[j]
+    bprime = model.rhs[S] - AS.matvec(bound_at)
+    # rows of the small LP: one per column j in J (except fixed and box), then box pairs, then normalization
+    keep = ~fixed & ~box
+    row_of = np.full(model.N, -1, dtype=np.int64)
+    row_of[J[keep]] = np.arange(keep.sum())
+    r_rows, r_cols, r_vals = [], [], []
+    sel = row_of[cols] >= 0
+    r_rows.append(row_of[cols[sel]])
+    r_cols.append(rows[sel])
+    r_vals.append(vals[sel])
+    n_y = S.size
+    n_rows = int(keep.sum())
+    row_lo: list = []
+    row_hi: list = []
+    for k in np.flatnonzero(keep):
+        if lbf[k]:  # g_j ≤ 0
+            row_lo.append(None)
+            row_hi.append(ZERO)
+        elif ubf[k]:  # g_j ≥ 0
+            row_lo.append(ZERO)
+            row_hi.append(None)
+        else:  # g_j = 0
+            row_lo.append(ZERO)
+            row_hi.append(ZERO)
+    box_cols = J[box]
+    n_t = box_cols.size
+    if n_t:
+        col_pos = {int(j): t for t, j in enumerate(box_cols)}
+        for which in ("ub", "lb"):
+            for j in box_cols:
+                # t_j − bound_j · g_j ≥ 0
+                bound = model.ub[j] if which == "ub" else model.lb[j]
+                r = n_rows
+                n_rows += 1
+                m_sel = cols == j
+                r_rows.append(np.full(m_sel.sum(), r))
+                r_cols.append(rows[m_sel])
+                r_vals.append(-bound * vals[m_sel])
+                r_rows.append(np.array([r]))
+                r_cols.append(np.array([n_y + col_pos[int(j)]]))
+                r_vals.append(np.array([Fraction(1)], dtype=object))
+                row_lo.append(ZERO)
+                row_hi.append(None)
+    norm = n_rows
+    n_rows += 1
+    nzb = np.flatnonzero(nonzero_mask(bprime))
+    r_rows.append(np.full(nzb.size, norm))
+    r_cols.append(nzb)
+    r_vals.append(bprime[nzb])
+    if n_t:
+        r_rows.append(np.full(n_t, norm))
+        r_cols.append(n_y + np.arange(n_t))
+        r_vals.append(np.array([Fraction(-1)] * n_t, dtype=object))
+    row_lo.append(Fraction(1))
+    row_hi.append(Fraction(1))
+    M = ExactMatrix(
+        np.concatenate(r_rows), np.concatenate(r_cols),
+        np.concatenate([np.asarray(v, dtype=object) for v in r_vals]), (n_rows, n_y + n_t),
+    )
+    col_lo = [None if model.eq[r] else ZERO for r in S] + [None] * n_t
+    col_hi = [None] * (n_y + n_t)
+    x, how = solve_small(M, row_lo, row_hi, col_lo, col_hi)
+    if x is None:
+        return None, how
+    y = zeros(model.m)
+    y[S] = x[:n_y]
+    if not model.check_farkas(y).ok:
+        return None, "exact basic solution failed the Farkas check"
+    return y, how
+
+
+# ----------------------------------------------------------------- optimality
+def _row_bounds(model: ExactModel) -> tuple[np.ndarray, np.ndarray]:
+    lo = model.rhs.copy()
+    hi = np.where(model.eq, model.rhs, None)
+    return lo, hi
+
+
+def optimal_pair(model: ExactModel, basis, lp) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, Any]]:
+    """Exact optimal primal z and dual λ from HiGHS's basis (re-solving tightly if needed)."""
+    info: dict[str, Any] = {"attempts": []}
+    lo, hi = _row_bounds(model)
+    bases = []
+    if basis is not None and getattr(basis, "valid", True):
+        bases.append(("HiGHS optimal basis", basis))
+    z = lam = None
+    for k in range(2):
+        if k == len(bases):
+            bases.append(("HiGHS optimal basis (re-solved without presolve, tight tolerances)", _tight_basis(lp)))
+        name, b = bases[k]
+        if b is None:
+            continue
+        z, lam, how = basic_solution(model.A, b.col_status, b.row_status, lo, hi, model.lb, model.ub, cost=model.c)
+        if z is None or lam is None:
+            info["attempts"].append(f"{name}: {how}")
+            continue
+        chk = model.check_optimality(z, lam)
+        if chk.ok:
+            info["method"] = f"{name}, solved exactly ({how})"
+            return z, lam, info
+        info["attempts"].append(f"{name}: {'; '.join(chk.failures)}")
+    info["method"] = "no exact optimal basis found"
+    return z, lam, info
+
+
+def _tight_basis(lp):
+    from ..backends.highs import build_highs
+
+    h = build_highs(lp)
+    h.setOptionValue("presolve", "off")
+    h.setOptionValue("primal_feasibility_tolerance", 1e-10)
+    h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+    h.run()
+    if h.getModelStatus().name != "kOptimal":
+        return None
+    return h.getBasis()
+
+
+# ----------------------------------------------------------------- unboundedness
+def unbounded_pair(model: ExactModel, ray: np.ndarray | None, lp) -> tuple[np.ndarray | None, np.ndarray | None, dict]:
+    """Exact feasible point z and improving direction d."""
+    info: dict[str, Any] = {"attempts": []}
+    d = None
+    if ray is not None and np.all(np.isfinite(ray)) and np.abs(ray).max() > 0:
+        df = ray / np.abs(ray).max()
+        df = np.where(np.abs(df) > SUPPORT_TOL, df, 0.0)
+        guess = reconstruct(df.astype(object), max_den=10**12)
+        if guess is not None and model.check_ray(guess).ok:
+            d = _normalize_max(guess)
+            info["ray"] = "HiGHS primal ray, rounded to rationals"
+        else:
+            support = np.flatnonzero(np.abs(df) > SUPPORT_TOL)
+            d, how = _ray_lp(model, support)
+            info["ray"] = f"support LP on {support.size} columns ({how})"
+    if d is None:
+        d, how = _ray_lp(model, np.arange(model.N))
+        info["ray"] = f"ray LP on all columns ({how})"
+    z, how = feasible_point(model, lp)
+    info["point"] = how
+    return z, d, info
+
+
+def _ray_lp(model: ExactModel, S: np.ndarray) -> tuple[np.ndarray | None, str]:
+    S = np.asarray(S, dtype=np.int64)
+    if S.size == 0:
+        return None, "empty support"
+    AS = model.A.sub(cols=S)
+    rows, _, _ = AS.coo()
+    R = np.unique(rows)
+    M_rows = AS.sub(rows=R)
+    cS = model.c[S]
+    nzc = np.flatnonzero(nonzero_mask(cS))
+    r0, c0, v0 = M_rows.coo()
+    M = ExactMatrix(
+        np.concatenate([r0, np.full(nzc.size, R.size)]), np.concatenate([c0, nzc]),
+        np.concatenate([v0, cS[nzc]]), (R.size + 1, S.size),
+    )
+    row_lo = [ZERO] * R.size + [Fraction(1)]
+    row_hi = [ZERO if model.eq[r] else None for r in R] + [Fraction(1)]
+    col_lo = [ZERO if model.lb[j] is not None else None for j in S]
+    col_hi = [ZERO if model.ub[j] is not None else None for j in S]
+    x, how = solve_small(M, row_lo, row_hi, col_lo, col_hi)
+    if x is None:
+        return None, how
+    d = zeros(model.N)
+    d[S] = x
+    if not model.check_ray(d).ok:
+        return None, "exact basic solution failed the ray check"
+    return _normalize_max(d), how
+
+
+def feasible_point(model: ExactModel, lp) -> tuple[np.ndarray | None, str]:
+    """An exact feasible point: a basis of the feasibility problem, solved exactly."""
+    from ..backends.highs import build_highs
+
+    h = build_highs(lp)
+    h.changeColsCost(model.N, np.arange(model.N, dtype=np.int32), np.zeros(model.N))
+    h.run()
+    if h.getModelStatus().name != "kOptimal":
+        return None, f"HiGHS feasibility solve: {h.getModelStatus().name}"
+    b = h.getBasis()
+    lo, hi = _row_bounds(model)
+    z, _, how = basic_solution(model.A, b.col_status, b.row_status, lo, hi, model.lb, model.ub)
+    if z is None:
+        return None, how
+    if not model.check_primal(z).ok:
+        return None, "exact basic point failed the feasibility check"
+    return z, f"basis of the feasibility problem, solved exactly ({how})"
+
+
+__all__ = ["farkas_weights", "optimal_pair", "unbounded_pair", "feasible_point", "fractions"]

@@ -1,0 +1,446 @@
+"""The :class:`Certificate` object: exact weights, an exact check, and explanations."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .linalg import fractions, nonzero_mask, zeros
+from .model import Check, ExactModel, labelled
+
+KINDS = ("infeasibility", "optimality", "unboundedness")
+
+
+class Certificate:
+    """An exact proof about a design's LP.
+
+    ``kind`` is ``"infeasibility"`` (Farkas weights on rows: adding the
+    constraints with these weights reads ``0 ≥ positive``), ``"optimality"``
+    (an exact primal mechanism and exact dual weights with equal objectives) or
+    ``"unboundedness"`` (an exact feasible point and an improving direction).
+
+    Attributes
+    ----------
+    kind : str
+    weights : pandas.Series
+        Exact weights (Fractions), nonzero only, indexed by
+        ``(family, row, label)``: the family, the row number within the family
+        (as in ``result.duals[family]``) and a readable label.  Infeasibility:
+        the Farkas multipliers (normalized to max |weight| = 1); optimality: the
+        dual λ; unboundedness: the direction over LP columns, indexed by
+        ``(family, col, label)`` where the family is the variable block.
+    exact : bool
+        The numbers are exact rationals (False only when no exact certificate
+        could be built; then ``verify()`` is False).
+    objective : Fraction or None
+        Optimality: the exact optimal value.
+    method : str
+        How the certificate was obtained.
+    build_seconds : float
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        model: ExactModel | None,
+        *,
+        y: np.ndarray | None = None,
+        z: np.ndarray | None = None,
+        direction: np.ndarray | None = None,
+        exact: bool = True,
+        method: str = "",
+        notes: list[str] | None = None,
+        build_seconds: float = 0.0,
+    ) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}")
+        self.kind = kind
+        self.model = model
+        self._y = y  # row weights: Farkas multipliers or dual λ
+        self._z = z  # primal point (optimality, unboundedness)
+        self._d = direction  # primal direction (unboundedness)
+        self.exact = bool(exact and model is not None and (y is not None or direction is not None))
+        self.method = method
+        self.notes = list(notes or [])
+        self.build_seconds = build_seconds
+        self.verify_seconds: float | None = None
+        self._verified: bool | None = None
+        self._check: Check | None = None
+        self._weights: pd.Series | None = None
+
+    # ------------------------------------------------------------------ data
+    @property
+    def design(self):
+        return None if self.model is None else self.model.lp.design
+
+    @property
+    def _vector(self) -> np.ndarray | None:
+        return self._d if self.kind == "unboundedness" else self._y
+
+    @property
+    def weights(self) -> pd.Series:
+        if self._weights is None:
+            v = self._vector
+            if v is None or self.model is None:
+                mi = pd.MultiIndex.from_arrays([[], [], []], names=["family", "row", "label"])
+                self._weights = pd.Series([], index=mi, dtype=object, name="weight")
+            else:
+                idx = np.flatnonzero(nonzero_mask(v))
+                over = "cols" if self.kind == "unboundedness" else "rows"
+                self._weights = labelled(self.model, idx, v[idx], over=over)
+        return self._weights
+
+    @property
+    def objective(self) -> Fraction | None:
+        """Optimality: exact optimal value ``c·z + offset`` (None otherwise)."""
+        if self.kind != "optimality" or self._z is None or self.model is None:
+            return None
+        from .linalg import dot
+
+        return dot(self.model.c, self._z) + self.model.offset
+
+    @property
+    def primal(self) -> pd.Series | None:
+        """Exact primal point (optimality, unboundedness) over LP columns, nonzeros only."""
+        if self._z is None or self.model is None:
+            return None
+        idx = np.flatnonzero(nonzero_mask(self._z))
+        return labelled(self.model, idx, self._z[idx], over="cols")
+
+    @property
+    def size(self) -> dict[str, int]:
+        """Rows (or columns) in the support and nonzeros of the LP they touch."""
+        v = self._vector
+        if v is None or self.model is None:
+            return {"support": 0, "nnz": 0}
+        idx = np.flatnonzero(nonzero_mask(v))
+        A = self.model.A
+        sub = A.pos[:, idx] if self.kind == "unboundedness" else A.pos[idx]
+        return {"support": int(idx.size), "nnz": int(sub.nnz)}
+
+    # ----------------------------------------------------------------- verify
+    def check(self, exact: bool = True, weights: Any = None) -> Check:
+        """Run the check and return its details (``ok``, ``failures``, numbers)."""
+        if self.model is None or self._vector is None:
+            return Check(False, ["no certificate could be constructed"] + self.notes)
+        v = self._vector if weights is None else self._weights_vector(weights)
+        if not exact:
+            return self._float_check(v)
+        M = self.model
+        if self.kind == "infeasibility":
+            return M.check_farkas(v)
+        if self.kind == "optimality":
+            primal = M.check_primal(self._z)
+            dual = M.check_dual(v)
+            fails = [f"primal: {f}" for f in primal.failures] + [f"dual: {f}" for f in dual.failures]
+            value, bound = primal.numbers["value"], dual.numbers["bound"]
+            if bound is not None and value != bound:
+                fails.append(f"primal value {value} differs from the dual bound {bound}")
+            return Check(not fails, fails, {"value": value, "bound": bound})
+        ray = M.check_ray(v)
+        fails = list(ray.failures)
+        if self._z is None:
+            fails.append("no exact feasible point")
+        else:
+            fails += [f"point: {f}" for f in M.check_primal(self._z).failures]
+        return Check(not fails, fails, ray.numbers)
+
+    def verify(self, exact: bool = True, weights: Any = None) -> bool:
+        """Check the certificate; exact rational arithmetic unless ``exact=False``.
+
+        Parameters
+        ----------
+        exact : bool
+            Exact check on the exact model data (default); ``False`` checks in
+            floating point with tolerance 1e-9.
+        weights : pandas.Series or array, optional
+            Check these weights instead of the certificate's own (a Series
+            indexed like :attr:`weights` — missing rows count as 0 — or a
+            full-length vector in LP order).  Floats are taken exactly.
+        """
+        import time
+
+        start = time.perf_counter()
+        ok = bool(self.check(exact=exact, weights=weights).ok)
+        if weights is None and exact:
+            self._verified = ok
+            self.verify_seconds = time.perf_counter() - start
+        return ok
+
+    @property
+    def verified(self) -> bool:
+        """Exact verification result (computed once)."""
+        if self._verified is None:
+            self.verify(exact=True)
+        return bool(self._verified)
+
+    def _weights_vector(self, weights: Any) -> np.ndarray:
+        M = self.model
+        n = M.N if self.kind == "unboundedness" else M.m
+        if isinstance(weights, pd.Series):
+            out = zeros(n)
+            if weights.empty:
+                return out
+            names = weights.index.names
+            if self.kind == "unboundedness":
+                key = "col" if "col" in names else None
+                if key is None:
+                    raise ValueError("weights need a 'col' index level (as in certificate.weights)")
+                pos = weights.index.get_level_values(key).to_numpy(dtype=np.int64)
+            else:
+                if "family" not in names or "row" not in names:
+                    raise ValueError("weights need 'family' and 'row' index levels (as in certificate.weights)")
+                fam = weights.index.get_level_values("family")
+                loc = weights.index.get_level_values("row").to_numpy(dtype=np.int64)
+                pos = np.array([M.row_index(f, r) for f, r in zip(fam, loc)], dtype=np.int64)
+            vals = fractions([_exact(v) for v in weights.to_numpy()])
+            for p, v in zip(pos, vals):
+                out[p] = out[p] + v
+            return out
+        arr = np.asarray(weights, dtype=object).reshape(-1)
+        if arr.size != n:
+            raise ValueError(f"weights must have length {n}, got {arr.size}")
+        return fractions([_exact(v) for v in arr])
+
+    def _float_check(self, v: np.ndarray) -> Check:
+        M = self.model
+        A = M.lp.A
+        vf = np.asarray([float(x) for x in v])
+        tol = 1e-9 * max(1.0, float(np.abs(vf).max()) if vf.size else 1.0)
+        fails: list[str] = []
+        lbf, ubf = M.lb_finite, M.ub_finite
+        lb = np.array([0.0 if x is None else float(x) for x in M.lb])
+        ub = np.array([0.0 if x is None else float(x) for x in M.ub])
+        if self.kind in ("infeasibility", "optimality"):
+            if (vf[~M.eq] < -tol).any():
+                fails.append("negative weight on an inequality row")
+            g = A.T @ vf + (M.lp.c if self.kind == "optimality" else 0.0)
+            if (np.abs(g[~lbf & ~ubf]) > tol).any() or (g[lbf & ~ubf] > tol).any() or (g[ubf & ~lbf] < -tol).any():
+                fails.append("combined coefficients incompatible with the bounds")
+            beta = float(np.sum(np.where(g > 0, g * ub, g * lb)[lbf | ubf]))
+            if self.kind == "infeasibility":
+                if not vf @ M.lp.rhs - beta > tol:
+                    fails.append("weighted right-hand side is not positive")
+            else:
+                z = np.asarray([float(x) for x in self._z])
+                value = M.lp.c @ z + M.lp.offset
+                bound = M.lp.offset + beta - vf @ M.lp.rhs
+                s = A @ z - M.lp.rhs
+                if (np.abs(s[M.eq]) > tol).any() or (s[~M.eq] < -tol).any():
+                    fails.append("primal infeasible")
+                if abs(value - bound) > tol * max(1.0, abs(value)):
+                    fails.append("primal and dual objectives differ")
+        else:
+            Ad = A @ vf
+            if (np.abs(Ad[M.eq]) > tol).any() or (Ad[~M.eq] < -tol).any():
+                fails.append("direction breaks a row")
+            if (vf[lbf] < -tol).any() or (vf[ubf] > tol).any():
+                fails.append("direction leaves the bounds")
+            if not M.lp.c @ vf > tol:
+                fails.append("objective does not increase")
+        return Check(not fails, fails)
+
+    # ---------------------------------------------------------------- explain
+    @property
+    def weight_by_family(self) -> dict[str, float]:
+        """Share of the total |weight| carried by each family (sums to 1)."""
+        w = self.weights
+        if w.empty:
+            return {}
+        absw = w.map(lambda v: abs(float(v))).astype(float)
+        tot = absw.groupby(level="family", sort=False).sum()
+        total = float(tot.sum())
+        return {str(k): float(v / total) for k, v in tot.items()} if total > 0 else {}
+
+    def explain(self, text: bool = False, by: str | None = None) -> pd.DataFrame | str:
+        """The weighted rows, grouped by family, with their shares.
+
+        Parameters
+        ----------
+        text : bool
+            Return the plain-text derivation instead (see :meth:`derivation`).
+        by : {"family"}, optional
+            One summary line per family: rows, total |weight|, share, and the
+            family's contribution to the weighted right-hand side.
+
+        Returns
+        -------
+        DataFrame indexed by (family, row) with ``label``, ``weight`` (exact),
+        ``value`` (float), ``share`` (of the total |weight|), ``rhs`` (the row's
+        right-hand side; absent for unboundedness).
+        """
+        if text:
+            return self.derivation()
+        w = self.weights
+        fam = w.index.get_level_values("family")
+        second = w.index.names[1]
+        df = pd.DataFrame({
+            "family": fam,
+            second: w.index.get_level_values(second),
+            "label": w.index.get_level_values("label"),
+            "weight": w.to_numpy(),
+        })
+        df["value"] = df["weight"].map(float) if len(df) else pd.Series(dtype=float)
+        total = float(df["value"].abs().sum()) if len(df) else 0.0
+        df["share"] = df["value"].abs() / total if total else 0.0
+        if self.kind != "unboundedness" and len(df):
+            rows = np.array([self.model.row_index(f, r) for f, r in zip(df["family"], df[second])], dtype=np.int64)
+            df["rhs"] = self.model.rhs[rows]
+            df["sense"] = np.where(self.model.eq[rows], "=", "≥")
+            df["contribution"] = [float(a * b) for a, b in zip(df["weight"], df["rhs"])]
+        order = {f: k for k, f in enumerate(dict.fromkeys(fam))}
+        df["_f"] = df["family"].map(order)
+        df = df.sort_values(["_f", "share"], ascending=[True, False], kind="stable").drop(columns="_f")
+        df = df.set_index(["family", second])
+        if by == "family":
+            agg = {"label": "size", "value": lambda s: float(np.abs(s).sum()), "share": "sum"}
+            if "contribution" in df:
+                agg["contribution"] = "sum"
+            out = df.groupby(level="family", sort=False).agg(agg)
+            return out.rename(columns={"label": "rows" if second == "row" else "variables", "value": "weight"})
+        if by is not None:
+            raise ValueError("by must be None or 'family'")
+        return df
+
+    def derivation(self, max_rows: int = 20) -> str:
+        """Plain-text account of why the certificate proves its claim."""
+        if self.model is None or self._vector is None:
+            return f"No {self.kind} certificate: " + "; ".join(self.notes or ["construction failed"])
+        chk = self.check()
+        verdict = "verified exactly" if chk.ok else "FAILS the exact check: " + "; ".join(chk.failures)
+        design = self.design.describe() if hasattr(self.design, "describe") else repr(self.design)
+        fams = self.explain(by="family")
+        unit = "rows" if self.kind != "unboundedness" else "variables"
+        fam_text = ", ".join(f"{f} ({int(r[unit])})" for f, r in fams.iterrows())
+        w = self.weights
+        lines: list[str] = []
+        if self.kind == "infeasibility":
+            yb, beta = chk.numbers.get("yb"), chk.numbers.get("beta")
+            lines.append(f"Infeasibility certificate ({verdict}) for: {design}")
+            lines.append(f"Adding these {len(w)} constraints [{fam_text}] with these weights gives")
+            if beta == 0:
+                lines.append(f"  0 ≥ {yb}")
+                lines.append(
+                    "because every free variable cancels and every nonnegative variable (allocation "
+                    "probabilities) is left with a coefficient ≤ 0, so the left side is ≤ 0, while the "
+                    f"weighted right-hand sides add up to {yb} > 0."
+                )
+            else:
+                lines.append(f"  {beta} ≥ {yb}  (the left side is at most {beta} within the variable bounds)")
+            lines.append("No mechanism satisfies all of them: the design is infeasible.")
+            lines += self._row_lines(max_rows, with_rhs=True)
+        elif self.kind == "optimality":
+            lines.append(f"Optimality certificate ({verdict}) for: {design}")
+            lines.append(f"Optimal value (exact): {self.objective}")
+            lines.append(
+                f"Primal: the mechanism's exact variables satisfy every row, value {chk.numbers.get('value')}."
+            )
+            lines.append(
+                f"Dual: adding the objective to these {len(w)} constraints [{fam_text}] with these weights "
+                f"(≥ 0 on inequalities) bounds every feasible mechanism's value by {chk.numbers.get('bound')}."
+            )
+            lines.append("Equal values: the mechanism is optimal and the optimum is exact.")
+            lines += self._row_lines(max_rows, with_rhs=True)
+        else:
+            lines.append(f"Unboundedness certificate ({verdict}) for: {design}")
+            lines.append(
+                f"Start from an exact feasible mechanism and move along a direction changing {len(w)} "
+                f"variables [{fam_text}]: every constraint stays satisfied (A·d ≥ 0, = 0 on equalities) and "
+                f"the objective rises by {chk.numbers.get('gain')} per unit step, so it has no maximum."
+            )
+            lines += self._row_lines(max_rows, with_rhs=False)
+        return "\n".join(lines)
+
+    def _row_lines(self, max_rows: int, with_rhs: bool) -> list[str]:
+        df = self.explain()
+        out = []
+        if len(df) <= max_rows:
+            out.append("Weights:")
+            for (fam, _), r in df.iterrows():
+                rhs = f"   ({r['sense']} {r['rhs']})" if with_rhs else ""
+                out.append(f"  {str(r['weight']):>12} × {fam}[{r['label']}]{rhs}")
+        else:
+            out.append(f"Weights by family ({len(df)} in all; explain() lists them):")
+            for fam, share in self.weight_by_family.items():
+                out.append(f"  {fam:<12} {share:6.1%} of the total weight")
+        return out
+
+    def to_latex(self, max_rows: int = 30) -> str:
+        """LaTeX: a table of weighted rows (first ``max_rows``) and the resulting inequality."""
+        df = self.explain()
+        chk = self.check()
+        lines = [r"\begin{tabular}{llr}", r"\hline", r"family & constraint & weight \\", r"\hline"]
+        for (fam, _), r in df.head(max_rows).iterrows():
+            lines.append(f"{_tex(fam)} & {_tex(r['label'])} & ${_frac(r['weight'])}$ \\\\")
+        if len(df) > max_rows:
+            lines.append(rf"\multicolumn{{3}}{{l}}{{\dots\ and {len(df) - max_rows} more}} \\")
+        lines += [r"\hline", r"\end{tabular}", ""]
+        if self.kind == "infeasibility":
+            yb, beta = chk.numbers.get("yb"), chk.numbers.get("beta")
+            lines.append(rf"\[ {_frac(beta) if beta is not None else '?'} \;\ge\; \sum_r y_r b_r = {_frac(yb)} \]")
+        elif self.kind == "optimality":
+            lines.append(
+                rf"\[ \max \;=\; {_frac(chk.numbers.get('value'))} \;=\; "
+                rf"\text{{dual bound}} \;=\; {_frac(chk.numbers.get('bound'))} \]"
+            )
+        else:
+            lines.append(rf"\[ A d \ge 0,\quad c^\top d = {_frac(chk.numbers.get('gain'))} > 0 \]")
+        return "\n".join(lines)
+
+    def plot(self, ax=None):
+        """Bar chart of the share of weight by family; returns the matplotlib Axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3))
+        shares = self.weight_by_family
+        ax.bar(list(shares), list(shares.values()), color="tab:blue")
+        ax.set_ylabel("share of total |weight|")
+        ax.set_title(f"{self.kind} certificate" + (" (verified)" if self.verified else " (NOT verified)"))
+        ax.set_ylim(0, 1)
+        return ax
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's ``certificate`` object: kind, verified, exact, weight_by_family."""
+        return {
+            "kind": self.kind,
+            "verified": bool(self.verified),
+            "exact": bool(self.exact),
+            "weight_by_family": self.weight_by_family,
+        }
+
+    def __repr__(self) -> str:
+        s = self.size
+        what = "variables" if self.kind == "unboundedness" else "rows"
+        extra = f", objective {self.objective}" if self.kind == "optimality" and self._z is not None else ""
+        state = "verified" if self._verified else ("not verified" if self._verified is False else "unchecked")
+        return f"Certificate({self.kind}, {s['support']} {what}, exact={self.exact}, {state}{extra})"
+
+
+def _exact(v: Any) -> Fraction:
+    if isinstance(v, Fraction):
+        return v
+    if isinstance(v, (int, np.integer)):
+        return Fraction(int(v))
+    return Fraction(float(v))
+
+
+def _tex(s: Any) -> str:
+    s = str(s)
+    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"),
+                 ("≥", r"$\ge$"), ("→", r"$\to$")):
+        s = s.replace(a, b)
+    return s
+
+
+def _frac(v: Any) -> str:
+    if v is None:
+        return "?"
+    v = Fraction(v)
+    if v.denominator == 1:
+        return str(v.numerator)
+    sign = "-" if v < 0 else ""
+    return rf"{sign}\frac{{{abs(v.numerator)}}}{{{v.denominator}}}"
