@@ -60,7 +60,7 @@ class Design:
     >>> d = mo.Design(mo.bilateral_trade(b, s), ic="bic", ir="interim", budget="ex_ante",
     ...               objective="welfare")
     >>> round(d.solve().objective, 4)
-    0.5875
+    0.7
     """
 
     env: Environment
@@ -81,19 +81,20 @@ class Design:
         if not isinstance(self.deterministic, bool):
             raise SpecError(f"Design: deterministic must be true or false, got {self.deterministic!r}")
 
-    def replace(self, **changes: Any) -> "Design":
+    def replace(self, **changes: Any) -> Design:
         """A copy with some options (or the environment) changed."""
-        fields = {k: getattr(self, k) for k in ("env", "ic", "ir", "budget", "allocation", "objective", "deterministic")}
+        keys = ("env", "ic", "ir", "budget", "allocation", "objective", "deterministic")
+        fields = {k: getattr(self, k) for k in keys}
         fields.update(changes)
         return Design(**fields)
 
-    def compile(self, exact: bool = False) -> "LinearProgram":
+    def compile(self, exact: bool = False) -> LinearProgram:
         """The sparse LP of this design (see :mod:`mechopt.compile`)."""
         from .compile import compile_design
 
         return compile_design(self, exact=exact)
 
-    def solve(self, backend: str = "highs", certify: bool = False, **options: Any) -> "Result":
+    def solve(self, backend: str = "highs", certify: bool = False, **options: Any) -> Result:
         """Compile, solve, recover and verify.
 
         Parameters

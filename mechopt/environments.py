@@ -20,8 +20,9 @@ multi_item         assignments item → agent or ``-``    additive: Σ of assign
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -36,7 +36,7 @@ class Mechanism:
         Shown in ``repr`` and in :func:`mechopt.compare`.
     """
 
-    def __init__(self, env: "Environment", allocation: Any, payments: Any, name: str = "mechanism") -> None:
+    def __init__(self, env: Environment, allocation: Any, payments: Any, name: str = "mechanism") -> None:
         x = np.asarray(allocation, dtype=float)
         p = np.asarray(payments, dtype=float)
         S, K, n = env.n_profiles, env.n_outcomes, env.n_agents
@@ -79,7 +79,8 @@ class Mechanism:
             X = np.einsum("tr,trk->tk", w, xi)
             P = (w * pi).sum(axis=1)
             value = (X * env.values[i]).sum(axis=1)
-            df = pd.DataFrame(X, index=pd.Index(a.type_labels, name=a.name, tupleize_cols=False), columns=list(env.outcomes))
+            index = pd.Index(a.type_labels, name=a.name, tupleize_cols=False)
+            df = pd.DataFrame(X, index=index, columns=list(env.outcomes))
             df["value"] = value
             df["payment"] = P
             df["utility"] = value - P

@@ -43,11 +43,11 @@ class Result:
     lp : LinearProgram
     """
 
-    design: "Design"
-    lp: "LinearProgram"
-    output: "SolveOutput"
+    design: Design
+    lp: LinearProgram
+    output: SolveOutput
     status: str
-    mechanism: "Mechanism | None" = None
+    mechanism: Mechanism | None = None
     verification: dict = field(default_factory=dict)
     certify: bool = False
     _certificate: Any = field(default=None, repr=False)
@@ -129,7 +129,9 @@ class Result:
         lines.append(f"  LP      : {s['rows']} rows x {s['cols']} cols, nnz {s['nnz']}; reductions {self.reductions}")
         if self.mechanism is not None:
             m = self.metrics
-            lines.append(f"  metrics : revenue {m['revenue']:.6g}, welfare {m['welfare']:.6g}, utility {m['utility']:.6g}")
+            lines.append(
+                f"  metrics : revenue {m['revenue']:.6g}, welfare {m['welfare']:.6g}, utility {m['utility']:.6g}"
+            )
         if self.verification:
             worst = max(self.verification["max_violation"].values(), default=0.0)
             lines.append(f"  verified: {self.verification['ok']} (worst violation {worst:.2e})")
@@ -138,7 +140,7 @@ class Result:
         return "\n".join(lines)
 
 
-def build_result(design: "Design", lp: "LinearProgram", out: "SolveOutput", certify: bool) -> Result:
+def build_result(design: Design, lp: LinearProgram, out: SolveOutput, certify: bool) -> Result:
     """Recover the mechanism from a backend's output and run the independent verifier."""
     from .mechanism import Mechanism
 

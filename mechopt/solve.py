@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
 BACKENDS = ("highs", "cvxpy")
 
 
-def solve(design: "Design", backend: str = "highs", certify: bool = False, **options: Any) -> Result:
+def solve(design: Design, backend: str = "highs", certify: bool = False, **options: Any) -> Result:
     """Solve a design with a backend; see :meth:`mechopt.Design.solve`."""
     if backend == "highs":
         from .backends import highs as mod

@@ -27,10 +27,11 @@ All data are stored exactly (Fractions, see :mod:`mechopt.exact`) and as float64
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
-from typing import Any, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -237,11 +238,11 @@ class Agent:
             return [float(t) for t in self.types]
         return [tuple(float(v) for v in row) for row in self.types]
 
-    def with_outside(self, outside: Any) -> "Agent":
+    def with_outside(self, outside: Any) -> Agent:
         """A copy with another outside option."""
         return Agent(self.name, self.types_exact, self.prior_exact, outside)
 
-    def with_types(self, types: Any, prior: Any = None) -> "Agent":
+    def with_types(self, types: Any, prior: Any = None) -> Agent:
         """A copy with other types and prior (the outside option is reset)."""
         return Agent(self.name, types, prior, None)
 
@@ -312,7 +313,8 @@ class Environment:
             arr = exact_array(v, f"values of agent {a.name!r}")
             if arr.shape != (a.n_types, K):
                 raise SpecError(
-                    f"values of agent {a.name!r} have shape {arr.shape}; expected (types, outcomes) = ({a.n_types}, {K})"
+                    f"values of agent {a.name!r} have shape {arr.shape}; "
+                    f"expected (types, outcomes) = ({a.n_types}, {K})"
                 )
             v_exact.append(arr)
         c_exact = np.array([Fraction(0)] * K, dtype=object) if cost is None else exact_array(cost, "cost")

@@ -31,7 +31,7 @@ PROPERTY_NAMES = (
 )
 
 
-def _agent_view(env: "Environment", i: int, x: np.ndarray, p: np.ndarray):
+def _agent_view(env: Environment, i: int, x: np.ndarray, p: np.ndarray):
     """Allocation ``(T_i, R, K)``, own payment ``(T_i, R)`` and opponents' beliefs ``(T_i, R)``."""
     shape, K = env.shape, env.n_outcomes
     xi = np.moveaxis(x.reshape(shape + (K,)), i, 0).reshape(shape[i], -1, K)
@@ -43,7 +43,7 @@ def _agent_view(env: "Environment", i: int, x: np.ndarray, p: np.ndarray):
     return xi, pi, belief, marg[:, 0]
 
 
-def violations(env: "Environment", x: np.ndarray, p: np.ndarray) -> dict[str, float]:
+def violations(env: Environment, x: np.ndarray, p: np.ndarray) -> dict[str, float]:
     """Worst violation of every property, recomputed from the environment.
 
     Parameters
@@ -97,7 +97,7 @@ def violations(env: "Environment", x: np.ndarray, p: np.ndarray) -> dict[str, fl
     return out
 
 
-def _scale(env: "Environment") -> float:
+def _scale(env: Environment) -> float:
     vmax = max(float(np.abs(V).max()) for V in env.values)
     return max(1.0, vmax, float(np.abs(env.cost).max()))
 
@@ -110,7 +110,7 @@ FAMILY_OF = {
 
 
 def verify(
-    env: "Environment", x: np.ndarray, p: np.ndarray, design=None, tol: float = DEFAULT_TOL
+    env: Environment, x: np.ndarray, p: np.ndarray, design=None, tol: float = DEFAULT_TOL
 ) -> dict:
     """Check a mechanism against a design's requirements.
 

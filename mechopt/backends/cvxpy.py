@@ -23,7 +23,8 @@ negated here so that λ = −∂value/∂b for every row.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -47,7 +48,7 @@ _STATUS = {
 class CvxpyModel:
     """The LP as cvxpy objects, for user constraints and objectives."""
 
-    def __init__(self, lp: "LinearProgram") -> None:
+    def __init__(self, lp: LinearProgram) -> None:
         import cvxpy as cp
 
         self.lp = lp
@@ -83,7 +84,7 @@ class CvxpyModel:
         return self.expected(cp.multiply(self.x, vals).sum(axis=1) - self.p.sum(axis=1))
 
 
-def solve(lp: "LinearProgram", constraints: Callable | None = None, objective: Callable | None = None,
+def solve(lp: LinearProgram, constraints: Callable | None = None, objective: Callable | None = None,
           time_limit: float | None = None, verbose: bool = False, **options: Any) -> SolveOutput:
     """Solve ``lp`` through cvxpy (HiGHS), optionally with user constraints/objective."""
     try:

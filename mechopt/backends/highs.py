@@ -36,7 +36,7 @@ _STATUS = {
 }
 
 
-def build_highs(lp: "LinearProgram", verbose: bool = False):
+def build_highs(lp: LinearProgram, verbose: bool = False):
     """A ``highspy.Highs`` holding ``lp`` as ``min −c·z``."""
     if highspy is None:  # pragma: no cover
         raise SolverError("highspy is not installed; pip install highspy")
@@ -67,7 +67,7 @@ def build_highs(lp: "LinearProgram", verbose: bool = False):
     return h
 
 
-def solve(lp: "LinearProgram", time_limit: float | None = None, verbose: bool = False,
+def solve(lp: LinearProgram, time_limit: float | None = None, verbose: bool = False,
           presolve: bool = True, **options: Any) -> SolveOutput:
     """Solve with HiGHS and translate status, solution, duals and rays.
 

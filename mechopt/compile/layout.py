@@ -37,7 +37,7 @@ class Data:
     marg: list[np.ndarray]  # (T_i,)
 
     @classmethod
-    def of(cls, design: Design, exact: bool) -> "Data":
+    def of(cls, design: Design, exact: bool) -> Data:
         env = design.env
         if exact:
             V = list(env.values_exact)
