@@ -10,6 +10,8 @@ from __future__ import annotations
 from . import duality, plot  # light: matplotlib and cvxpy are imported lazily
 from . import compile
 from . import certificates
+from . import mechanisms
+from .mechanisms import compare
 from .design import OPTIONS, Design
 from .environments import bilateral_trade, multi_item, partnership, public_project, single_item
 from .errors import MechoptError, ModelFileError, SolverError, SpecError
@@ -22,6 +24,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Agent", "Environment", "Design", "Result", "Mechanism", "Discretization",
     "grid", "discretize", "single_item", "bilateral_trade", "partnership", "public_project", "multi_item",
-    "duality", "plot",
+    "duality", "plot", "mechanisms", "compare",
     "OPTIONS", "MechoptError", "SpecError", "ModelFileError", "SolverError", "__version__",
 ]

@@ -245,3 +245,33 @@ def test_write_lp_file(tmp_path):
 def test_bad_input_gives_clear_errors(make, message):
     with pytest.raises(mo.MechoptError, match=message):
         make()
+
+
+def test_discretize_midpoint_and_quantile():
+    from scipy import stats
+
+    types, prior = mo.discretize(stats.uniform(0, 1), 4)
+    np.testing.assert_allclose(types, [0.125, 0.375, 0.625, 0.875])
+    np.testing.assert_allclose(prior, 0.25)
+    t, p = mo.discretize(stats.beta(2, 5), 50, method="quantile")
+    assert np.all(np.diff(t) > 0) and p.sum() == pytest.approx(1)
+    with pytest.raises(mo.MechoptError, match="support"):
+        mo.discretize(stats.norm(), 10)
+    t, p = mo.discretize(stats.norm(), 10, support=(-3, 3))
+    assert p.sum() == pytest.approx(1) and t[0] == pytest.approx(-2.7)
+
+
+def test_one_bidder_continuum_limit_quarter():
+    """Uniform[0, 1], one buyer: the optimal mechanism posts price 1/2, revenue 1/4 (Myerson 1981).
+
+    Midpoint discretization with n cells (n even): types (k + 1/2)/n with mass 1/n; price
+    (k + 1/2)/n sells to n − k types, revenue (k + 1/2)(n − k)/n², maximal at k = n/2:
+    (n + 1)/(4n) = 1/4 + 1/(4n). The discretization gap is therefore O(1/n).
+    """
+    from scipy import stats
+
+    n = 40
+    env = mo.single_item([mo.Agent("b", mo.discretize(stats.uniform(0, 1), n))])
+    r = mo.Design(env, ic="dsic", ir="ex_post").solve()
+    assert r.objective == pytest.approx((n + 1) / (4 * n), abs=1e-9)
+    assert abs(r.objective - 0.25) <= 1 / (4 * n) + 1e-9
