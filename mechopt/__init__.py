@@ -16,6 +16,7 @@ from .design import OPTIONS, Design
 from .environments import bilateral_trade, multi_item, partnership, public_project, single_item
 from .errors import MechoptError, ModelFileError, SolverError, SpecError
 from .mechanism import Mechanism
+from .modelfile import load, save
 from .result import Result
 from .spec import Agent, Discretization, Environment, discretize, grid
 
@@ -25,5 +26,6 @@ __all__ = [
     "Agent", "Environment", "Design", "Result", "Mechanism", "Discretization",
     "grid", "discretize", "single_item", "bilateral_trade", "partnership", "public_project", "multi_item",
     "duality", "plot", "mechanisms", "compare",
+    "load", "save",
     "OPTIONS", "MechoptError", "SpecError", "ModelFileError", "SolverError", "__version__",
 ]

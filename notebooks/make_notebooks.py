@@ -65,7 +65,8 @@ free variables gives
 
 $$\bar\varphi_t := -\mu_t/f_t = v_t - \frac{1}{f_t}\sum_s (v_s - v_t)\,\lambda_{s\to t}.$$
 
-With adjacent rows only: $\bar\varphi_t = v_t - [(v_{t+1}-v_t)\lambda_{t+1\to t} - (v_t-v_{t-1})\lambda_{t-1\to t}]/f_t$.
+With adjacent rows only:
+$\bar\varphi_t = v_t - [(v_{t+1}-v_t)\lambda_{t+1\to t} - (v_t-v_{t-1})\lambda_{t-1\to t}]/f_t$.
 Summing the first condition over the types above $t$ shows that the net downward IC weight across the cut
 above $t$ (plus the IR weight above $t$) equals $1-F_t$, hence the *discrete* virtual value with a forward
 difference:
@@ -227,6 +228,72 @@ fig.tight_layout()
 """),
 ]
 
+# --------------------------------------------------------------------------------------------- 03
+NOTEBOOKS["03_efficient_mechanisms"] = [
+    md(r"""
+# Efficient mechanisms side by side: VCG, generalized VCG, AGV, Cavallo
+
+Every mechanism here implements the efficient allocation; they differ in transfers, hence in which of
+incentive compatibility, participation and budget balance they keep. `mo.compare` audits each with the
+independent verifier (the same checker that vets every LP optimum) and tabulates revenue, welfare and the
+agents' utility.
+"""),
+    code(SETUP),
+    md(r"""
+## Bilateral trade: someone always pays for efficiency
+
+Myerson–Satterthwaite in one table. VCG with the Clarke pivot is DSIC and never runs a deficit but violates
+the seller's participation; generalized VCG (Krishna–Perry's least charitable type) is DSIC and IR but runs a
+deficit; AGV (expected externality) balances the budget exactly and is BIC but not IR. The last row is the LP
+optimum among efficient, BIC, interim-IR mechanisms. In the continuum gVCG attains it (deficit 1/6); on a finite
+grid payoff equivalence leaves slack and the LP's deficit is smaller than gVCG's — both tend to 1/6 as the grid
+refines (notebook 02).
+"""),
+    code("""
+trade = mo.bilateral_trade(mo.Agent("buyer", mo.grid(0, 1, 11)), mo.Agent("seller", mo.grid(0, 1, 11)))
+lp = mo.Design(trade, ic="bic", ir="interim", allocation="efficient", objective="revenue").solve()
+table = mo.compare([mo.mechanisms.vcg(trade), mo.mechanisms.gvcg(trade), mo.mechanisms.agv(trade), lp], round=4)
+table
+"""),
+    code("""
+def property_map(table, ax):
+    props = [c for c in table.columns if table[c].dtype == bool]
+    ax.imshow(table[props].to_numpy(dtype=float), cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(props)), props, rotation=45, ha="right")
+    ax.set_yticks(range(len(table)), table.index)
+    ax.set_title("what each mechanism satisfies (green)")
+
+fig, axes = plt.subplots(1, 2, figsize=(13, 4), gridspec_kw={"width_ratios": [2, 1]})
+property_map(table, axes[0])
+table["revenue"].plot.barh(ax=axes[1], color="tab:purple")
+axes[1].axvline(0, color="black", lw=0.8)
+axes[1].set_xlabel("expected revenue (negative = deficit)")
+fig.tight_layout()
+"""),
+    md(r"""
+## Allocating one item among three bidders: redistribution
+
+With a single item and $n\ge3$ bidders, VCG (second price) collects revenue that leaves the bidders.
+Cavallo's mechanism hands back to each bidder $1/n$ of the second-price revenue computed *without* her, keeping
+DSIC and never running a deficit; the bidders keep much more of the surplus. The Green–Laffont mechanism
+(leave one bidder out at random) balances the budget exactly at the price of efficiency.
+"""),
+    code("""
+bidders = [mo.Agent(f"b{i}", mo.grid(0, 1, 6)) for i in range(1, 4)]
+auction = mo.single_item(bidders)
+mechs = [mo.mechanisms.vcg(auction), mo.mechanisms.cavallo(auction), mo.mechanisms.green_laffont(auction)]
+t3 = mo.compare(mechs, round=4)
+t3
+"""),
+    code("""
+fig, axes = plt.subplots(1, 2, figsize=(13, 3.5), gridspec_kw={"width_ratios": [2, 1]})
+property_map(t3, axes[0])
+t3[["revenue", "utility"]].plot.barh(ax=axes[1], stacked=True)
+axes[1].set_xlabel("expected value")
+fig.tight_layout()
+"""),
+]
+
 # --------------------------------------------------------------------------------------------- 04
 NOTEBOOKS["04_partnership"] = [
     md(r"""
@@ -334,11 +401,11 @@ ax.set_ylabel("expected value"); ax.set_title("who gets the surplus");
 For comparison, the same marginals drawn **independently**: Myerson's revenue, well below full extraction.
 """),
     code("""
-marg = np.array(joint, dtype=float).sum(axis=1)
-ind = mo.single_item([mo.Agent("b1", types, prior=[Fr(10, 28), Fr(10, 28), Fr(8, 28)]),
-                      mo.Agent("b2", types, prior=[Fr(10, 28), Fr(10, 28), Fr(8, 28)])])
+marg = [sum(row) for row in joint]          # exact marginal of b1 (b2's is the same)
+ind = mo.single_item([mo.Agent("b1", types, prior=marg), mo.Agent("b2", types, prior=marg)])
 ri = mo.Design(ind, ic="bic", ir="interim").solve()
-print("marginal", marg, " independent revenue", round(ri.objective, 4), " welfare", round(ri.metrics["welfare"], 4))
+print("marginal", [str(m) for m in marg], " independent revenue", round(ri.objective, 4),
+      " welfare", round(ri.metrics["welfare"], 4))
 """),
 ]
 
@@ -352,7 +419,7 @@ IC is no longer implied by adjacent rows, so the LP keeps all pairs (the buyer m
 and the optimum may use lotteries.
 
 * **additive** values: Manelli and Vincent (2006) — sell each item at 2/3 and the bundle at $(4-\sqrt2)/3$;
-* **unit demand** (the buyer wants one item): Pavlov (2011) — lotteries over the items help.
+* **unit demand** (the buyer wants one item): Pavlov (2011) — when do lotteries over the items help?
 
 We discretize each coordinate with midpoint cells (`mo.discretize`, masses = CDF of each cell): the LP values
 converge at rate $O(1/n)$, from above here.
@@ -376,9 +443,9 @@ pd.DataFrame(vals)
 """),
     md(r"""
 The continuum benchmark for the additive case is the revenue of Manelli–Vincent's menu, which we integrate
-numerically (the buyer picks the best of: nothing, item 1 at 2/3, item 2 at 2/3, bundle at $(4-\sqrt2)/3$).
-For unit demand we show the best *deterministic* menu (one price $1/\sqrt3$ for either item, revenue
-$2/(3\sqrt3)$) — the LP's lotteries beat it.
+numerically (the buyer picks the best of: nothing, item 1 at 2/3, item 2 at 2/3, bundle at $(4-\\sqrt2)/3$).
+For unit demand we compare, on each grid, with the best *deterministic* menu on the same grid (one price for
+either item); in the continuum that menu earns $2/(3\\sqrt3)\\approx 0.385$.
 """),
     code("""
 g = (np.arange(2000) + 0.5) / 2000
@@ -387,32 +454,42 @@ pb = (4 - np.sqrt(2)) / 3
 menu_u = np.stack([0 * t1, t1 - 2 / 3, t2 - 2 / 3, t1 + t2 - pb])
 menu_p = np.array([0, 2 / 3, 2 / 3, pb])
 mv = menu_p[menu_u.argmax(axis=0)].mean()
-det_unit = 2 / (3 * np.sqrt(3))
 
 def extrapolate(series):
     n = np.array(list(series)[-3:], dtype=float)
     y = np.array([series[k] for k in list(series)[-3:]])
-    coef = np.polyfit(1 / n, y, 1)     # y ≈ a + b/n
-    return coef[1]
+    return np.polyfit(1 / n, y, 1)[1]     # y = a + b/n: the intercept a
 
+def best_single_price(n):
+    d = mo.discretize(st.uniform(), n)
+    top = np.maximum.outer(d.types, d.types).ravel()
+    prob = np.multiply.outer(d.prior, d.prior).ravel()
+    return max(p * prob[top >= p - 1e-12].sum() for p in np.unique(top))
+
+det = {n: best_single_price(n) for n in sizes}
 print(f"Manelli-Vincent menu revenue {mv:.4f};  LP extrapolated (a + b/n) {extrapolate(vals['additive']):.4f}")
-print(f"unit demand: deterministic {det_unit:.4f};  LP extrapolated {extrapolate(vals['unit_demand']):.4f}")
+pd.DataFrame({"unit demand LP": vals["unit_demand"], "best single price (same grid)": det}).round(4)
 """),
     code("""
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 mo.plot.convergence(vals["additive"], continuum=mv, ax=axes[0], continuum_label="Manelli-Vincent",
                     title="additive", ylabel="max revenue")
-mo.plot.convergence(vals["unit_demand"], continuum=det_unit, ax=axes[1], continuum_label="best deterministic",
-                    title="unit demand", ylabel="max revenue")
+mo.plot.convergence(vals["unit_demand"], continuum=2 / (3 * np.sqrt(3)), ax=axes[1],
+                    continuum_label="best deterministic, continuum", title="unit demand", ylabel="max revenue")
+axes[1].plot(list(det), list(det.values()), marker="x", ls=":", label="best single price, same grid")
+axes[1].legend(fontsize="small")
 fig.tight_layout()
 """),
-    md("Which lotteries does the unit-demand optimum offer? The allocation per type vector, on the 6 x 6 grid:"),
+    md("""On these grids the LP, although free to offer lotteries, finds that one posted price for either item is
+optimal: the two columns coincide, and the values decrease toward $2/(3\\sqrt3)$. Pavlov (2011) characterizes when
+lotteries do help (e.g. values uniform on $[c, c+1]$ with $c>0$): change `st.uniform()` to `st.uniform(c, 1)` and
+look again. Types whose allocation is not a point mass:"""),
     code("""
-r6 = two_items(6, "unit_demand")
-alloc = r6.mechanism.allocation
-lotteries = alloc[(alloc.max(axis=1) < 0.999) & (alloc.max(axis=1) > 0.001)]
-print(len(lotteries), "types get a genuine lottery")
-lotteries.round(3).head(10)
+for n in (6, 10):
+    alloc = two_items(n, "unit_demand").mechanism.allocation
+    mixed = alloc[(alloc.max(axis=1) < 0.999) & (alloc.max(axis=1) > 0.001)]
+    print(f"n = {n}: {len(mixed)} of {len(alloc)} types get a genuine lottery")
+mixed.round(3).head(8)
 """),
 ]
 

@@ -41,8 +41,11 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Certificate", "Check", "ExactModel", "farkas", "optimality", "unbounded", "certify"]
 
 
-def _model(result: Result) -> ExactModel:
-    return ExactModel(result.lp)
+def _model(result: Result) -> tuple[ExactModel | None, list[str]]:
+    try:
+        return ExactModel(result.lp), []
+    except RuntimeError as exc:  # the exact twin cannot be rebuilt (e.g. an LP edited after compiling)
+        return None, [str(exc)]
 
 
 def farkas(result: Result) -> Certificate:
@@ -54,7 +57,9 @@ def farkas(result: Result) -> Certificate:
     which exists only when the relaxation is itself infeasible.
     """
     start = time.perf_counter()
-    model = _model(result)
+    model, notes = _model(result)
+    if model is None:
+        return Certificate("infeasibility", None, exact=False, method="none", notes=notes)
     y, info = farkas_weights(model, result.output.dual_ray)
     notes = list(info.get("attempts", []))
     if result.lp.integer.any():
@@ -72,7 +77,9 @@ def farkas(result: Result) -> Certificate:
 def optimality(result: Result) -> Certificate:
     """Exact optimality certificate (primal + dual from HiGHS's optimal basis)."""
     start = time.perf_counter()
-    model = _model(result)
+    model, notes = _model(result)
+    if model is None:
+        return Certificate("optimality", None, exact=False, method="none", notes=notes)
     if result.lp.integer.any():
         return Certificate(
             "optimality", model, exact=False, method="none",
@@ -89,7 +96,9 @@ def optimality(result: Result) -> Certificate:
 def unbounded(result: Result) -> Certificate:
     """Exact unboundedness certificate: a feasible point and an improving ray."""
     start = time.perf_counter()
-    model = _model(result)
+    model, notes = _model(result)
+    if model is None:
+        return Certificate("unboundedness", None, exact=False, method="none", notes=notes)
     z, d, info = unbounded_pair(model, result.output.primal_ray, result.lp)
     notes = [f"ray: {info.get('ray')}", f"point: {info.get('point')}"]
     return Certificate(

@@ -95,7 +95,10 @@ class Certificate:
 
     @property
     def objective(self) -> Fraction | None:
-        """Optimality: exact optimal value ``c·z + offset`` (None otherwise)."""
+        """Optimality: the exact value ``c·z + offset`` of the certified mechanism (None otherwise).
+
+        It is the proven optimum exactly when :attr:`verified` is True.
+        """
         if self.kind != "optimality" or self._z is None or self.model is None:
             return None
         from .linalg import dot

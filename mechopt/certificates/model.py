@@ -214,23 +214,42 @@ class ExactModel:
     def row_labels(self, family: str, local: np.ndarray) -> list[str]:
         """Readable labels of some rows of one family."""
         df = self.lp.labels(family).iloc[np.asarray(local, dtype=np.int64)]
+        exact = self._exact_types()
         agents = set(self.lp.design.env.names)
+
+        def typ(agent, v) -> str:
+            return exact.get(agent, {}).get(_key(v), _num(v))
+
         out = []
         for rec in df.to_dict("records"):
             parts = []
-            if "agent" in rec and rec["agent"] is not None:
-                parts.append(str(rec["agent"]))
+            agent = rec.get("agent")
+            if agent is not None:
+                parts.append(str(agent))
             if rec.get("type") is not None:
-                parts.append(f"type {_num(rec['type'])}")
+                parts.append(f"type {typ(agent, rec['type'])}")
             if rec.get("report") is not None:
-                parts.append(f"reports {_num(rec['report'])}")
+                parts.append(f"reports {typ(agent, rec['report'])}")
             if rec.get("group") is not None:
                 parts.append(f"[{rec['group']}]")
-            prof = [f"{k}={_num(v)}" for k, v in rec.items() if k in agents and v is not None]
+            prof = [f"{k}={typ(k, v)}" for k, v in rec.items() if k in agents and v is not None]
             if prof:
                 parts.append("at " + ", ".join(prof))
             out.append(" ".join(parts) if parts else "all")
         return out
+
+    def _exact_types(self) -> dict[str, dict]:
+        """Per agent: float type label → exact text (``2/3`` rather than ``0.6666666666666666``)."""
+        if not hasattr(self, "_exact_type_text"):
+            self._exact_type_text = {
+                a.name: {_key(lab): _num(ex) for lab, ex in zip(a.type_labels, a.types_exact)}
+                for a in self.lp.design.env.agents
+            }
+        return self._exact_type_text
+
+    def type_text(self, agent_index: int, t: int) -> str:
+        a = self.lp.design.env.agents[agent_index]
+        return _num(a.types_exact[t])
 
     def col_label(self, j: int) -> str:
         block, text = self.col_labels(np.array([j]))
@@ -259,10 +278,10 @@ class ExactModel:
                     G = len(lay.groups[i])
                     t, g = divmod(k, G)
                     grp = "+".join(env.outcomes[o] for o in lay.groups[i][g])
-                    texts.append(f"{agent} type {_num(env.agents[i].type_labels[t])} [{grp}]")
+                    texts.append(f"{agent} type {self.type_text(i, t)} [{grp}]")
                     blocks[n] = "interim allocation"
                 else:
-                    texts.append(f"{agent} type {_num(env.agents[i].type_labels[k])}")
+                    texts.append(f"{agent} type {self.type_text(i, k)}")
                     blocks[n] = "interim payment"
         return blocks, texts
 
@@ -270,14 +289,24 @@ class ExactModel:
 def _num(v) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
-    if isinstance(v, (tuple, list)):
+    if isinstance(v, (tuple, list, np.ndarray)):
         return "(" + ", ".join(_num(x) for x in v) + ")"
     return str(v)
 
 
+def _key(v):
+    if isinstance(v, (list, np.ndarray)):
+        return tuple(_key(x) for x in v)
+    if isinstance(v, tuple):
+        return tuple(_key(x) for x in v)
+    if isinstance(v, (np.floating, np.integer)):
+        return v.item()
+    return v
+
+
 def _profile(env, s: int) -> str:
     idx = np.unravel_index(int(s), env.shape)
-    return ", ".join(f"{a.name}={_num(a.type_labels[t])}" for a, t in zip(env.agents, idx))
+    return ", ".join(f"{a.name}={_num(a.types_exact[t])}" for a, t in zip(env.agents, idx))
 
 
 def _compile_exact(lp) -> dict:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 TIES = ("first", "uniform")
 
 
-def own_view(env: "Environment", i: int, a: np.ndarray) -> np.ndarray:
+def own_view(env: Environment, i: int, a: np.ndarray) -> np.ndarray:
     """Reshape a per-profile array ``(S, ...)`` to ``(T_i, R, ...)`` (own type first)."""
     a = np.asarray(a)
     tail = a.shape[1:]
@@ -28,7 +28,7 @@ def own_view(env: "Environment", i: int, a: np.ndarray) -> np.ndarray:
     return np.moveaxis(full, i, 0).reshape((env.shape[i], -1) + tail)
 
 
-def from_own_view(env: "Environment", i: int, b: np.ndarray) -> np.ndarray:
+def from_own_view(env: Environment, i: int, b: np.ndarray) -> np.ndarray:
     """Inverse of :func:`own_view`: ``(T_i, R, ...)`` back to ``(S, ...)``."""
     b = np.asarray(b)
     tail = b.shape[2:]
@@ -37,22 +37,22 @@ def from_own_view(env: "Environment", i: int, b: np.ndarray) -> np.ndarray:
     return np.moveaxis(b.reshape(moved + tail), 0, i).reshape((-1,) + tail)
 
 
-def own_type_index(env: "Environment", i: int) -> np.ndarray:
+def own_type_index(env: Environment, i: int) -> np.ndarray:
     """Index of agent i's type at every profile, shape ``(S,)``."""
     return np.unravel_index(np.arange(env.n_profiles), env.shape)[i]
 
 
-def own_values(env: "Environment", i: int) -> np.ndarray:
+def own_values(env: Environment, i: int) -> np.ndarray:
     """``v_i(k, θ_i)`` at every profile, shape ``(S, K)``."""
     return env.values[i][own_type_index(env, i)]
 
 
-def scalar_types(env: "Environment", i: int) -> np.ndarray:
+def scalar_types(env: Environment, i: int) -> np.ndarray:
     """Agent i's scalar type at every profile, shape ``(S,)``."""
     return np.asarray(env.agents[i].types, dtype=float)[own_type_index(env, i)]
 
 
-def efficient_allocation(env: "Environment", tie: str = "first") -> np.ndarray:
+def efficient_allocation(env: Environment, tie: str = "first") -> np.ndarray:
     """An efficient allocation rule, shape ``(S, K)``.
 
     Parameters
@@ -75,7 +75,7 @@ def efficient_allocation(env: "Environment", tie: str = "first") -> np.ndarray:
     return x
 
 
-def others_welfare(env: "Environment", x: np.ndarray, i: int) -> np.ndarray:
+def others_welfare(env: Environment, x: np.ndarray, i: int) -> np.ndarray:
     """``Σ_{j≠i} v_j(x(θ), θ_j) − c(x(θ))`` at every profile, shape ``(S,)``.
 
     The designer counts among "the others" through the cost ``c`` (agent 0 of
@@ -84,7 +84,7 @@ def others_welfare(env: "Environment", x: np.ndarray, i: int) -> np.ndarray:
     return (x * (env.welfare_table - own_values(env, i))).sum(axis=1)
 
 
-def conditional_mean(env: "Environment", i: int, a: np.ndarray, independent: bool = False) -> np.ndarray:
+def conditional_mean(env: Environment, i: int, a: np.ndarray, independent: bool = False) -> np.ndarray:
     """``E[a(θ) | θ_i]`` for every own type, shape ``(T_i,)``.
 
     ``a`` has shape ``(S,)``.  With ``independent=True`` the opponents' profile is
@@ -107,12 +107,12 @@ def conditional_mean(env: "Environment", i: int, a: np.ndarray, independent: boo
     return (view * w).sum(axis=1)
 
 
-def expand_own(env: "Environment", i: int, vec: np.ndarray) -> np.ndarray:
+def expand_own(env: Environment, i: int, vec: np.ndarray) -> np.ndarray:
     """A per-own-type vector ``(T_i,)`` broadcast to every profile ``(S,)``."""
     return np.asarray(vec, dtype=float)[own_type_index(env, i)]
 
 
-def require_kind(env: "Environment", kinds: tuple[str, ...], what: str) -> None:
+def require_kind(env: Environment, kinds: tuple[str, ...], what: str) -> None:
     """Raise a clear error unless the environment came from one of ``kinds``."""
     if env.kind not in kinds:
         raise SpecError(
@@ -120,7 +120,7 @@ def require_kind(env: "Environment", kinds: tuple[str, ...], what: str) -> None:
         )
 
 
-def require_independent(env: "Environment", what: str) -> None:
+def require_independent(env: Environment, what: str) -> None:
     """Raise unless the prior is a product of the agents' marginals."""
     if not env.is_independent:
         raise SpecError(f"{what} needs independent types; this environment has a correlated prior")

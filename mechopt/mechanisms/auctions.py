@@ -7,15 +7,16 @@ the seller's value ``seller_value`` is the designer's cost of a sale.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import SpecError
 from ..exact import exact_array
 from ..mechanism import Mechanism
-from ._base import TIES, own_view, from_own_view, require_kind, scalar_types
+from ._base import TIES, from_own_view, own_view, require_kind, scalar_types
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..spec import Agent, Environment
@@ -23,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["myerson", "second_price", "posted_price", "virtual_values", "threshold_payments"]
 
 
-def virtual_values(agent: "Agent", ironed: bool = True) -> np.ndarray:
+def virtual_values(agent: Agent, ironed: bool = True) -> np.ndarray:
     """Myerson's discrete virtual values of one agent, exactly (object array of Fractions).
 
     Parameters
@@ -96,7 +97,7 @@ def virtual_values(agent: "Agent", ironed: bool = True) -> np.ndarray:
     return np.array(out, dtype=object)
 
 
-def threshold_payments(env: "Environment", x: np.ndarray) -> np.ndarray:
+def threshold_payments(env: Environment, x: np.ndarray) -> np.ndarray:
     """Cheapest DSIC, ex post IR payments for a monotone single-item allocation.
 
     ``p_i(t, θ_{-i}) = v_t x_i(t, θ_{-i}) − Σ_{s<t} (v_{s+1} − v_s) x_i(s, θ_{-i})``:
@@ -143,11 +144,11 @@ def _award(score: np.ndarray, eligible: np.ndarray, tie: str) -> np.ndarray:
     return x
 
 
-def _bids(env: "Environment") -> np.ndarray:
+def _bids(env: Environment) -> np.ndarray:
     return np.stack([scalar_types(env, i) for i in range(env.n_agents)], axis=1)
 
 
-def myerson(env: "Environment", tie: str = "uniform", name: str = "Myerson") -> Mechanism:
+def myerson(env: Environment, tie: str = "uniform", name: str = "Myerson") -> Mechanism:
     """Myerson's revenue-maximizing auction on a finite grid (seed 002), ironed.
 
     The item goes to the bidder with the highest ironed virtual value
@@ -158,8 +159,13 @@ def myerson(env: "Environment", tie: str = "uniform", name: str = "Myerson") -> 
     constant on ironed intervals, as optimality requires.  Payments are the
     :func:`threshold_payments` (DSIC, ex post IR, the lowest type pays 0).
 
-    Asymmetric priors give discriminatory reserves ``φ̄_i⁻¹(seller_value)``;
-    with symmetric regular priors it is a second-price auction with reserve.
+    Asymmetric priors give discriminatory reserves ``φ̄_i⁻¹(seller_value)``.
+    With symmetric regular priors the *allocation* is that of a second-price
+    auction with reserve (the lowest type with ``φ̄ ≥ seller_value``), but on a
+    grid the optimal *payments* are the threshold payments, not the second
+    bid: a winner against a lower bid ``b`` pays ``b`` plus half a grid step
+    (ties shared), because discrete information rents are smaller than the
+    continuum's.  The continuum statement returns as the grid refines.
     Its expected revenue equals the optimum of ``Design(env, ic="bic",
     ir="interim", objective="revenue")`` (and of the DSIC/ex post IR design).
 
@@ -193,7 +199,7 @@ def myerson(env: "Environment", tie: str = "uniform", name: str = "Myerson") -> 
     return m
 
 
-def second_price(env: "Environment", reserve: Any = 0, tie: str = "uniform", name: str | None = None) -> Mechanism:
+def second_price(env: Environment, reserve: Any = 0, tie: str = "uniform", name: str | None = None) -> Mechanism:
     """Second-price (Vickrey) auction with a reserve price.
 
     The highest bid at or above ``reserve`` wins (ties: shared uniformly, or
@@ -230,7 +236,7 @@ def second_price(env: "Environment", reserve: Any = 0, tie: str = "uniform", nam
     return Mechanism(env, x, p, label)
 
 
-def posted_price(env: "Environment", price: Any, tie: str = "uniform", name: str | None = None) -> Mechanism:
+def posted_price(env: Environment, price: Any, tie: str = "uniform", name: str | None = None) -> Mechanism:
     """A take-it-or-leave-it price.
 
     * Single item: every bidder with ``θ_i ≥ price`` (or its own price when

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["agv", "cgk", "expected_externality"]
 
 
-def expected_externality(env: "Environment", x: np.ndarray, i: int) -> np.ndarray:
+def expected_externality(env: Environment, x: np.ndarray, i: int) -> np.ndarray:
     """``e_i(θ_i) = E_{θ_{-i}}[Σ_{j≠i} v_j(x(θ), θ_j) − c(x(θ))]``, shape ``(T_i,)``.
 
     The others' (designer included) expected welfare when i reports θ_i; the
@@ -33,7 +33,7 @@ def expected_externality(env: "Environment", x: np.ndarray, i: int) -> np.ndarra
     return conditional_mean(env, i, others_welfare(env, x, i), independent=True)
 
 
-def _cost_shares(env: "Environment", x: np.ndarray) -> np.ndarray:
+def _cost_shares(env: Environment, x: np.ndarray) -> np.ndarray:
     """Payments ``g`` (S, n) with ``Σ_i g_i = c(x(θ))`` and ``E[g_i(θ̂_i, θ_{-i})]`` constant in θ̂_i.
 
     Hoeffding decomposition of ``ψ(θ) = c(x(θ))`` for independent types:
@@ -56,7 +56,7 @@ def _cost_shares(env: "Environment", x: np.ndarray) -> np.ndarray:
     return g
 
 
-def agv(env: "Environment", tie: str = "first", name: str = "AGV") -> Mechanism:
+def agv(env: Environment, tie: str = "first", name: str = "AGV") -> Mechanism:
     """The expected-externality mechanism of Arrow and d'Aspremont–Gérard-Varet (seeds 000, 001).
 
     ``p_i(θ) = (1/(n−1)) Σ_{j≠i} e_j(θ_j) − e_i(θ_i) + g_i(θ)`` with ``e_i`` the
@@ -94,7 +94,7 @@ def agv(env: "Environment", tie: str = "first", name: str = "AGV") -> Mechanism:
     return Mechanism(env, x, p, name)
 
 
-def cgk(env: "Environment", tie: str = "first", name: str = "CGK") -> Mechanism:
+def cgk(env: Environment, tie: str = "first", name: str = "CGK") -> Mechanism:
     """The Cramton–Gibbons–Klemperer mechanism of seed 001's sufficiency proof, on a grid.
 
     Seed 001 pays agent i ``T_i(v) = c_i − ∫_0^{v_i} x g(x) dx + (1/(n−1)) Σ_{j≠i} ∫_0^{v_j} x g(x) dx``

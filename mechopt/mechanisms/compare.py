@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -55,7 +56,7 @@ def compare(mechanisms: Iterable[Any], tol: float = DEFAULT_TOL, round: int | No
     >>> import mechopt as mo
     >>> env = mo.bilateral_trade(mo.Agent("b", mo.grid(0, 1, 11)), mo.Agent("s", mo.grid(0, 1, 11)))
     >>> t = mo.compare([mo.mechanisms.vcg(env), mo.mechanisms.agv(env)])
-    >>> t.loc["AGV", "budget_exact"], t.loc["VCG", "interim_ir"]
+    >>> bool(t.loc["AGV", "budget_exact"]), bool(t.loc["VCG", "interim_ir"])
     (True, False)
     """
     mechs = [_as_mechanism(m, k) for k, m in enumerate(mechanisms)]
@@ -70,5 +71,5 @@ def compare(mechanisms: Iterable[Any], tol: float = DEFAULT_TOL, round: int | No
         names.append(m.name if seen[m.name] == 1 else f"{m.name} #{seen[m.name]}")
     df = pd.DataFrame(rows, index=pd.Index(names, name="mechanism"))
     if round is not None:
-        df[list(METRIC_COLUMNS)] = df[list(METRIC_COLUMNS)].round(round)
+        df[list(METRIC_COLUMNS)] = df[list(METRIC_COLUMNS)].round(round) + 0.0  # + 0.0 turns -0.0 into 0.0
     return df

@@ -14,7 +14,8 @@ welfare maximizers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ __all__ = ["groves", "vcg", "gvcg"]
 HFunction = Callable[[int, Any], Any]
 
 
-def _others_types(env: "Environment", i: int):
+def _others_types(env: Environment, i: int):
     """The opponents' types at each of agent i's ``R`` opponent profiles.
 
     Scalar types: float array of shape ``(R, n−1)`` (columns = the other agents
@@ -57,7 +58,7 @@ def _others_types(env: "Environment", i: int):
     return cols
 
 
-def groves(env: "Environment", h: HFunction | None = None, tie: str = "first", name: str = "groves") -> Mechanism:
+def groves(env: Environment, h: HFunction | None = None, tie: str = "first", name: str = "groves") -> Mechanism:
     """A Groves mechanism: efficient allocation, ``p_i = h_i(θ_{-i}) − W_{-i}(k*(θ), θ)``.
 
     Parameters
@@ -113,7 +114,7 @@ def groves(env: "Environment", h: HFunction | None = None, tie: str = "first", n
     return Mechanism(env, x, p, name)
 
 
-def vcg(env: "Environment", tie: str = "first", name: str = "VCG") -> Mechanism:
+def vcg(env: Environment, tie: str = "first", name: str = "VCG") -> Mechanism:
     """The VCG (Clarke pivot) mechanism of seed 000.
 
     ``h_i(θ_{-i}) = max_k [Σ_{j≠i} v_j(k, θ_j) − c(k)]``: each agent pays the
@@ -142,7 +143,7 @@ def vcg(env: "Environment", tie: str = "first", name: str = "VCG") -> Mechanism:
     return Mechanism(env, x, p, name)
 
 
-def gvcg(env: "Environment", tie: str = "first", payments: str = "groves", name: str | None = None) -> Mechanism:
+def gvcg(env: Environment, tie: str = "first", payments: str = "groves", name: str | None = None) -> Mechanism:
     """Generalized VCG (Krishna–Perry 2000), seed 000.
 
     Parameters

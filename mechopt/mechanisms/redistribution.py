@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import SpecError
 from ..mechanism import Mechanism
-from ._base import TIES, efficient_allocation, from_own_view, own_values, own_view
+from ._base import TIES, from_own_view, own_values, own_view
 from .groves import vcg
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["cavallo", "green_laffont"]
 
 
-def cavallo(env: "Environment", tie: str = "uniform", name: str = "Cavallo") -> Mechanism:
+def cavallo(env: Environment, tie: str = "uniform", name: str = "Cavallo") -> Mechanism:
     """VCG with Cavallo's (2006) redistribution of its revenue.
 
     Agent i receives ``r_i(θ_{-i}) = (1/n) min_{θ'_i ∈ Θ_i} Rev(θ'_i, θ_{-i})``,
@@ -30,7 +30,9 @@ def cavallo(env: "Environment", tie: str = "uniform", name: str = "Cavallo") -> 
     does not depend on i's report, so the mechanism stays DSIC and efficient.
     Single item with lowest type 0 (seed 001): with ``v_1 ≥ v_2 ≥ …``, agents
     1 and 2 get back ``v_3 / n``, the others ``v_2 / n``, and the seller keeps
-    ``(2/n)(v_2 − v_3)``.
+    ``(2/n)(v_2 − v_3)``.  Cavallo's rule is meant for environments where the
+    VCG surplus is nonnegative; with a designer cost (public project) the
+    least surplus can be negative and ``r_i`` then *charges* agent i.
 
     Parameters
     ----------
@@ -64,7 +66,7 @@ def _argmax_lottery(W: np.ndarray, tie: str) -> np.ndarray:
     return x
 
 
-def green_laffont(env: "Environment", tie: str = "uniform", name: str = "Green-Laffont") -> Mechanism:
+def green_laffont(env: Environment, tie: str = "uniform", name: str = "Green-Laffont") -> Mechanism:
     """A Green–Laffont mechanism: DSIC and exactly budget balanced (seed 001).
 
     An agent j is drawn uniformly at random and left out; the others play
