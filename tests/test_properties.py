@@ -135,3 +135,24 @@ def test_cvxpy_user_constraint_and_objective():
     custom = d.solve(backend="cvxpy", objective=lambda m: m.welfare - m.expected(m.p[:, 1]))
     assert custom.status == "optimal" and custom.verification["ok"]
     assert custom.objective >= base.objective - 1e-8
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(designs())
+def test_ic_row_generation_matches_the_full_lp(design):
+    full = design.solve(ic_generation=False)
+    lazy = design.solve(ic_generation=True)
+    assert lazy.status == full.status
+    if full.status == "optimal":
+        assert lazy.objective == pytest.approx(full.objective, abs=1e-7)
+        assert lazy.verification["ok"]
+
+
+@pytest.mark.parametrize("valuation", ["additive", "unit_demand"])
+def test_ic_row_generation_on_two_items(valuation):
+    env = mo.multi_item([mo.Agent("b", mo.grid(0, 1, 6))], items=2, valuation=valuation)
+    d = mo.Design(env, ic="dsic", ir="ex_post")
+    full, lazy = d.solve(ic_generation=False), d.solve(ic_generation=True)
+    assert lazy.objective == pytest.approx(full.objective, abs=1e-9)
+    assert "generated" in lazy.reductions["ic"]["b"]
+    assert lazy.lp.sizes["families"]["ic"] < full.lp.sizes["families"]["ic"]

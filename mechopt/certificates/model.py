@@ -312,8 +312,11 @@ def _profile(env, s: int) -> str:
 def _compile_exact(lp) -> dict:
     from ..compile import compile_design
 
-    for reductions in (True, False):
-        ex = compile_design(lp.design, exact=True, reductions=reductions)
+    options = getattr(lp, "options", None) or {}
+    attempts = [options] if options else []
+    attempts += [{"reductions": True}, {"reductions": False}]
+    for opts in attempts:
+        ex = compile_design(lp.design, exact=True, **opts)
         if ex.A.shape == lp.A.shape and np.array_equal(ex.equality, lp.equality):
             return ex.exact
     raise RuntimeError(

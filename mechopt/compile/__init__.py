@@ -35,6 +35,7 @@ from ..design import Design
 from . import budget, ic, interim, ir, lottery
 from .layout import Data, Layout, Rows, affine_in_type, payments_can_be_interim, value_groups
 from .objective import objective_vector
+from .terms import pairs
 
 __all__ = ["LinearProgram", "Family", "compile_design"]
 
@@ -98,6 +99,7 @@ class LinearProgram:
     reductions: dict[str, Any]
     exact: dict | None = None
     build_seconds: float = 0.0
+    options: dict = field(default_factory=dict)
     _label_cache: dict = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ sizes
@@ -230,7 +232,9 @@ def plan(design: Design, reductions: bool = True) -> tuple[Layout, dict[str, Any
     return lay, info
 
 
-def compile_design(design: Design, exact: bool = False, reductions: bool = True) -> LinearProgram:
+def compile_design(
+    design: Design, exact: bool = False, reductions: bool = True, ic_pairs: dict | None = None
+) -> LinearProgram:
     """Build the LP of a design.
 
     Parameters
@@ -241,12 +245,21 @@ def compile_design(design: Design, exact: bool = False, reductions: bool = True)
     reductions : bool
         Allow the adjacent-IC and interim-payment reductions (both exact: they
         never change the optimum; turn off to get the plain formulation).
+    ic_pairs : dict, optional
+        ``{agent index: (t, s)}``: write only these (true type, report) IC pairs
+        for that agent (used by IC row generation; the LP is then a relaxation).
     """
     start = time.perf_counter()
     env = design.env
     lay, info = plan(design, reductions)
+    if ic_pairs:
+        info["ic"] = {
+            a.name: f"generated ({len(ic_pairs[i][0])} of {a.n_types * (a.n_types - 1)} pairs)" if i in ic_pairs
+            else info["ic"][a.name]
+            for i, a in enumerate(design.env.agents)
+        }
     data = Data.of(design, exact=False)
-    blocks = _build_rows(design, lay, info, data)
+    blocks = _build_rows(design, lay, info, data, ic_pairs)
     c, offset = objective_vector(design, lay, data)
     A, rhs, eq, families = _assemble(blocks, lay.n_cols)
     N = lay.n_cols
@@ -258,14 +271,15 @@ def compile_design(design: Design, exact: bool = False, reductions: bool = True)
         ub[lay.x0: lay.x0 + lay.S * lay.K] = 1.0
         integer[lay.x0: lay.x0 + lay.S * lay.K] = True
     lp = LinearProgram(design, A, rhs, eq, c, offset, lb, ub, integer, families, lay, info)
+    lp.options = {"reductions": reductions, "ic_pairs": ic_pairs}
     if exact:
-        lp.exact = _exact_form(design, lay, info)
+        lp.exact = _exact_form(design, lay, info, ic_pairs)
     lp.build_seconds = time.perf_counter() - start
     del env
     return lp
 
 
-def _build_rows(design: Design, lay: Layout, info: dict, data: Data) -> list[Rows]:
+def _build_rows(design: Design, lay: Layout, info: dict, data: Data, ic_pairs: dict | None = None) -> list[Rows]:
     env = design.env
     out = []
     fam = Rows("lottery", data)
@@ -283,13 +297,13 @@ def _build_rows(design: Design, lay: Layout, info: dict, data: Data) -> list[Row
     if design.ic != "none":
         fam = Rows("ic", data)
         for i, a in enumerate(env.agents):
-            adjacent = info["ic"][a.name] == "adjacent"
+            t, s = ic_pairs[i] if ic_pairs and i in ic_pairs else pairs(a.n_types, info["ic"][a.name] == "adjacent")
             if design.ic == "dsic":
-                ic.dsic_rows(fam, lay, i, adjacent)
+                ic.dsic_rows(fam, lay, i, t, s)
             elif env.is_independent:
-                ic.bic_rows_interim(fam, lay, i, adjacent)
+                ic.bic_rows_interim(fam, lay, i, t, s)
             else:
-                ic.bic_rows_correlated(fam, lay, i)
+                ic.bic_rows_correlated(fam, lay, i, t, s)
         out.append(fam)
     if design.ir != "none":
         fam = Rows("ir", data)
@@ -347,10 +361,10 @@ def _codes(b: Rows) -> dict[str, np.ndarray]:
     return out
 
 
-def _exact_form(design: Design, lay: Layout, info: dict) -> dict:
+def _exact_form(design: Design, lay: Layout, info: dict, ic_pairs: dict | None = None) -> dict:
     """The same rows in exact arithmetic: COO triplets with Fraction values."""
     data = Data.of(design, exact=True)
-    blocks = _build_rows(design, lay, info, data)
+    blocks = _build_rows(design, lay, info, data, ic_pairs)
     rows, cols, vals, rhs, eq = [], [], [], [], []
     offset = 0
     for b in blocks:

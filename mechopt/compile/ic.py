@@ -12,7 +12,9 @@ With scalar types and values affine in the own type, only adjacent reports
 (s = t ± 1) are written: adding the two adjacent rows gives monotonicity of the
 interim "slope", and monotonicity plus local IC implies every other IC row
 (the single-crossing argument of seed 002).  ``LinearProgram.reductions``
-records when this was used.
+records when this was used.  Otherwise all pairs t ≠ s are written, or — when
+the solver generates IC rows lazily (see :mod:`mechopt.compile.generation`) —
+the subset of pairs passed to :func:`mechopt.compile.compile_design`.
 """
 
 from __future__ import annotations
@@ -20,12 +22,11 @@ from __future__ import annotations
 import numpy as np
 
 from .layout import Layout, Rows
-from .terms import interim_payment_terms, interim_value_terms, pairs, payment_terms, value_terms
+from .terms import interim_payment_terms, interim_value_terms, payment_terms, value_terms
 
 
-def dsic_rows(rows: Rows, lay: Layout, i: int, adjacent: bool) -> None:
+def dsic_rows(rows: Rows, lay: Layout, i: int, t: np.ndarray, s: np.ndarray) -> None:
     data = rows.data
-    t, s = pairs(lay.shape[i], adjacent)
     view = lay.agent_view(i)
     R = view.shape[1]
     M = t.size
@@ -40,9 +41,8 @@ def dsic_rows(rows: Rows, lay: Layout, i: int, adjacent: bool) -> None:
     payment_terms(rows, lay, i, local, prof_s, one)
 
 
-def bic_rows_interim(rows: Rows, lay: Layout, i: int, adjacent: bool) -> None:
+def bic_rows_interim(rows: Rows, lay: Layout, i: int, t: np.ndarray, s: np.ndarray) -> None:
     data = rows.data
-    t, s = pairs(lay.shape[i], adjacent)
     local = rows.new(t.size, data.zeros(t.size), equality=False, agent=i, type=t, report=s)
     one = data.ones(t.size)
     interim_value_terms(rows, lay, i, local, t, t, one)
@@ -51,10 +51,9 @@ def bic_rows_interim(rows: Rows, lay: Layout, i: int, adjacent: bool) -> None:
     interim_payment_terms(rows, lay, i, local, s, one)
 
 
-def bic_rows_correlated(rows: Rows, lay: Layout, i: int) -> None:
+def bic_rows_correlated(rows: Rows, lay: Layout, i: int, t: np.ndarray, s: np.ndarray) -> None:
     data = rows.data
     belief = data.beliefs(i, lay.shape)  # (T, R)
-    t, s = pairs(lay.shape[i], adjacent=False)
     has_mass = np.array([data.marg[i][k] != 0 for k in t])
     t, s = t[has_mass], s[has_mass]
     view = lay.agent_view(i)
