@@ -7,15 +7,12 @@ recover (:class:`Result`, :class:`Mechanism`) → verify (:mod:`mechopt.verify`)
 
 from __future__ import annotations
 
-from . import duality, plot  # light: matplotlib and cvxpy are imported lazily
-from . import compile
-from . import certificates
-from . import mechanisms
-from .mechanisms import compare
+from . import certificates, compile, duality, mechanisms, plot  # matplotlib/cvxpy load lazily
 from .design import OPTIONS, Design
 from .environments import bilateral_trade, multi_item, partnership, public_project, single_item
 from .errors import MechoptError, ModelFileError, SolverError, SpecError
 from .mechanism import Mechanism
+from .mechanisms import compare
 from .modelfile import load, save
 from .result import Result
 from .spec import Agent, Discretization, Environment, discretize, grid
@@ -25,7 +22,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Agent", "Environment", "Design", "Result", "Mechanism", "Discretization",
     "grid", "discretize", "single_item", "bilateral_trade", "partnership", "public_project", "multi_item",
-    "duality", "plot", "mechanisms", "compare",
+    "compile", "certificates", "duality", "plot", "mechanisms", "compare",
     "load", "save",
     "OPTIONS", "MechoptError", "SpecError", "ModelFileError", "SolverError", "__version__",
 ]

@@ -66,7 +66,9 @@ def _solve_generating(design: Design, lazy: list[int], mod, options: dict):
     tol = 1e-9 * scale
     pairs = {i: initial_pairs(env.agents[i].types) for i in lazy}
     build = solve_s = 0.0
-    for rounds in range(1, MAX_ROUNDS + 1):
+    rounds = 0
+    while rounds < MAX_ROUNDS:
+        rounds += 1
         start = time.perf_counter()
         lp = compile_design(design, ic_pairs=pairs)
         build += time.perf_counter() - start
