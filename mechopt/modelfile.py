@@ -582,7 +582,9 @@ def from_dict(data: dict, source: str = "<dict>", name: str = "model", grid: int
         )
     expected: dict[str, Any] = {}
     if spec.expected is not None:
-        expected = {k: v for k, v in spec.expected.model_dump().items() if v is not None}
+        # attributes, not model_dump(): pydantic >= 2.14 serializes Fraction values to strings
+        fields = type(spec.expected).model_fields
+        expected = {k: getattr(spec.expected, k) for k in fields if getattr(spec.expected, k) is not None}
         tol = expected.get("tolerance")
         if tol is not None and tol < 0:
             raise _where(source, "expected.tolerance", f"must be >= 0, got {tol}")
