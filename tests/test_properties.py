@@ -156,3 +156,19 @@ def test_ic_row_generation_on_two_items(valuation):
     assert lazy.objective == pytest.approx(full.objective, abs=1e-9)
     assert "generated" in lazy.reductions["ic"]["b"]
     assert lazy.lp.sizes["families"]["ic"] < full.lp.sizes["families"]["ic"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(designs())
+def test_certificates_verify_exactly(design):
+    """Infeasible → an exact Farkas certificate; optimal → an exact optimality certificate."""
+    r = design.solve(certify=True)
+    if r.status == "infeasible":
+        c = r.certificate
+        assert c.kind == "infeasibility" and c.exact and c.verify(exact=True)
+        # scaling the weights by −1 breaks it (yᵀb > 0 fails)
+        assert not c.verify(exact=True, weights=-c.weights)
+    elif r.status == "optimal":
+        c = r.certificate
+        assert c.kind == "optimality" and c.verify(exact=True)
+        assert float(c.objective) == pytest.approx(r.objective, abs=1e-7)
