@@ -102,7 +102,8 @@ def run_mechopt(problem: str, T: int, time_limit: float) -> dict:
     if kinds:
         note = (note + "; " if note else "") + "IC " + "/".join(kinds)
     if r.solver.get("ic_rounds"):
-        note += f", {r.solver['ic_rounds']} LP rounds"
+        rounds = r.solver["ic_rounds"]
+        note += f", {rounds} LP round{'' if rounds == 1 else 's'}"
     return row(problem, F_MECHOPT, T, s["rows"], s["cols"], s["nnz"], r.solver["build_seconds"],
                r.solver["seconds"], total, r.objective if r.status == "optimal" else None, note)
 
