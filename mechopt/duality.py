@@ -403,32 +403,13 @@ def closed_form_virtual_values(agent, ironed: bool = False) -> pd.Series:
     slopes of the lower convex hull of ``(F_t, Σ_{j≤t} f_j φ_j)`` (from ``(0, 0)``).
     Types with zero mass are dropped from the hull and get NaN.
     """
-    v = np.asarray(agent.types, dtype=float)
-    f = np.asarray(agent.prior, dtype=float)
-    if v.ndim != 1:
+    from .mechanisms.auctions import virtual_values as exact_virtual_values
+
+    if not agent.is_scalar:
         raise MechoptError("closed-form virtual values need scalar types")
-    Fc = np.cumsum(f)
-    dv = np.append(np.diff(v), 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        raw = np.where(f > 0, v - dv * (1.0 - Fc) / np.where(f > 0, f, 1.0), np.nan)
-    vals = raw
-    if ironed:
-        q = np.concatenate([[0.0], Fc])
-        H = np.concatenate([[0.0], np.cumsum(np.where(f > 0, raw * f, 0.0))])
-        hull = [0]
-        for k in range(1, q.size):
-            if q[k] <= q[hull[-1]]:
-                continue
-            while len(hull) >= 2:
-                a, b = hull[-2], hull[-1]
-                if (H[b] - H[a]) * (q[k] - q[a]) >= (H[k] - H[a]) * (q[b] - q[a]):
-                    hull.pop()
-                else:
-                    break
-            hull.append(k)
-        Hc = np.interp(q, q[hull], H[hull])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            vals = np.where(f > 0, np.diff(Hc) / np.where(f > 0, f, 1.0), np.nan)
+    exact = exact_virtual_values(agent, ironed=ironed)
+    f = np.asarray(agent.prior, dtype=float)
+    vals = np.array([np.nan if (x is None or f[t] == 0) else float(x) for t, x in enumerate(exact)])
     out = pd.Series(vals, index=pd.Index(agent.type_labels, name=agent.name),
                     name="ironed_virtual_value" if ironed else "virtual_value")
     return out
