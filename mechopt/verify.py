@@ -43,6 +43,12 @@ def _agent_view(env: Environment, i: int, x: np.ndarray, p: np.ndarray):
     return xi, pi, belief, marg[:, 0]
 
 
+def _blocks(T: int, R: int, budget: int = 4_000_000) -> list[slice]:
+    """Slices of true types so that each (block, T, R) utility array has about ``budget`` entries."""
+    step = max(1, budget // max(1, T * R))
+    return [slice(a, min(T, a + step)) for a in range(0, T, step)]
+
+
 def violations(env: Environment, x: np.ndarray, p: np.ndarray) -> dict[str, float]:
     """Worst violation of every property, recomputed from the environment.
 
@@ -71,13 +77,15 @@ def violations(env: Environment, x: np.ndarray, p: np.ndarray) -> dict[str, floa
     for i in range(n):
         V, U = env.values[i], env.outside[i]
         xi, pi, belief, marg = _agent_view(env, i, x, p)
-        # ex post utility of true type t reporting s against opponents r: (T, T, R)
-        val = np.einsum("tk,srk->tsr", V, xi)
-        util = val - pi[None, :, :]
-        truth = np.einsum("ttr->tr", util)
-        dsic = max(dsic, float((util - truth[:, None, :]).max()))
+        # truthful ex post utility (T, R) and, per block of true types, every report's (t, T, R)
+        own_val = np.einsum("tk,trk->tr", V, xi)
+        truth = own_val - pi
         ex_post_ir = max(ex_post_ir, float((U[:, None] - truth).max()))
-        interim_util = np.einsum("tr,tsr->ts", belief, util)
+        interim_util = np.empty((V.shape[0], V.shape[0]))
+        for block in _blocks(V.shape[0], xi.shape[1]):
+            util = np.einsum("tk,srk->tsr", V[block], xi) - pi[None, :, :]
+            dsic = max(dsic, float((util - truth[block, None, :]).max()))
+            interim_util[block] = np.einsum("tr,tsr->ts", belief[block], util)
         interim_truth = np.diag(interim_util)
         bic = max(bic, float((interim_util - interim_truth[:, None]).max()))
         has_mass = marg > 0
