@@ -172,3 +172,18 @@ def test_certificates_verify_exactly(design):
         c = r.certificate
         assert c.kind == "optimality" and c.verify(exact=True)
         assert float(c.objective) == pytest.approx(r.objective, abs=1e-7)
+
+
+def test_presolve_infeasibility_claims_are_rechecked():
+    """Found by hypothesis: HiGHS's presolve called this unbounded LP infeasible (no dual ray).
+
+    Efficient allocation, BIC, interim IR, no budget, maximize utility: Groves payments make
+    every efficient rule implementable and subsidies are unlimited, so the answer is unbounded.
+    """
+    a0 = mo.Agent("a0", [0, 1])
+    a1 = mo.Agent("a1", [1, 2])
+    env = mo.Environment([a0, a1], ["o0", "o1"], [[[0, 1], [2, 0]], [[0, 1], [0, 2]]])
+    d = mo.Design(env, ic="bic", ir="interim", budget="none", allocation="efficient", objective="utility")
+    assert d.solve().status == "unbounded"
+    assert d.solve(backend="cvxpy").status == "unbounded"
+    assert d.replace(objective="welfare").solve().status == "optimal"

@@ -100,7 +100,9 @@ def solve(lp: LinearProgram, time_limit: float | None = None, verbose: bool = Fa
     start = time.perf_counter()
     h.run()
     raw = h.getModelStatus().name
-    if raw == "kUnboundedOrInfeasible":
+    if raw == "kUnboundedOrInfeasible" or (raw == "kInfeasible" and not lp.integer.any() and _ray(h, lp) is None):
+        # HiGHS's presolve can call an unbounded LP infeasible (seen on a 21-row LP); an
+        # infeasibility claim without a checkable Farkas ray is re-solved without presolve.
         h.setOptionValue("presolve", "off")
         h.run()
         raw = h.getModelStatus().name
@@ -127,14 +129,32 @@ def solve(lp: LinearProgram, time_limit: float | None = None, verbose: bool = Fa
         if status == "optimal" and not lp.integer.any():
             out.basis = h.getBasis()
     elif status == "infeasible" and not lp.integer.any():
-        _, has, ray = h.getDualRay()
-        if has:
-            y = np.asarray(ray, dtype=float)
-            if y @ lp.rhs < 0:
-                y = -y
-            out.dual_ray = y
+        out.dual_ray = _ray(h, lp)
     elif status == "unbounded":
         _, has, ray = h.getPrimalRay()
         if has:
             out.primal_ray = np.asarray(ray, dtype=float)
     return out
+
+
+def _ray(h, lp: LinearProgram, tol: float = 1e-7) -> np.ndarray | None:
+    """HiGHS's dual ray as a Farkas vector y (≥ 0 on ≥ rows, yᵀA within the bounds, yᵀb > 0),
+    or None when there is none or it fails that check in floating point."""
+    _, has, ray = h.getDualRay()
+    if not has:
+        return None
+    y = np.asarray(ray, dtype=float)
+    if y @ lp.rhs < 0:
+        y = -y
+    scale = max(1.0, float(np.abs(y).max()))
+    g = lp.A.T @ y
+    free = ~np.isfinite(lp.lb) & ~np.isfinite(lp.ub)
+    lower = np.isfinite(lp.lb) & ~np.isfinite(lp.ub)
+    ok = (
+        y @ lp.rhs > tol * scale
+        and (y[~lp.equality] >= -tol * scale).all()
+        and (np.abs(g[free]) <= tol * scale).all()
+        and (g[lower] <= tol * scale).all()
+    )
+    return y if ok else None
+
