@@ -101,6 +101,8 @@ def run_mechopt(problem: str, T: int, time_limit: float) -> dict:
     kinds = sorted(set(ic.values())) if isinstance(ic, dict) else []
     if kinds:
         note = (note + "; " if note else "") + "IC " + "/".join(kinds)
+    if r.lp.reductions.get("allocation") == "interim (Border)":
+        note += f"; Border (recover {r.solver['recover_seconds']:.3f} s)"
     if r.solver.get("ic_rounds"):
         rounds = r.solver["ic_rounds"]
         note += f", {rounds} LP round{'' if rounds == 1 else 's'}"

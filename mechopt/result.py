@@ -39,7 +39,8 @@ class Result:
     verification : dict
         The independent verifier's report (``ok``, ``max_violation`` per family, …).
     solver : dict
-        Backend name, seconds, iterations, raw status; ``build_seconds``.
+        Backend name, seconds, iterations, raw status; ``build_seconds``;
+        ``recover_seconds`` (Border reduction: time to recover the ex post allocation).
     lp : LinearProgram
     """
 
@@ -64,7 +65,10 @@ class Result:
 
     @property
     def solver(self) -> dict[str, Any]:
-        return {**self.output.stats, "build_seconds": self.lp.build_seconds}
+        out = {**self.output.stats, "build_seconds": self.lp.build_seconds}
+        if not self.lp.layout.ex_post_x:  # Border reduction: ex post allocation recovered after the solve
+            out["recover_seconds"] = self.lp.recover_seconds
+        return out
 
     @property
     def reductions(self) -> dict[str, Any]:

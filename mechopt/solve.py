@@ -22,7 +22,7 @@ MAX_ROUNDS = 200
 
 def solve(
     design: Design, backend: str = "highs", certify: bool = False, ic_generation: bool | None = None,
-    **options: Any,
+    border: bool | None = None, **options: Any,
 ) -> Result:
     """Solve a design with a backend; see :meth:`mechopt.Design.solve`.
 
@@ -30,6 +30,11 @@ def solve(
     for agents without the adjacent reduction. Default: when the full IC family
     would exceed 20,000 rows, with the highs backend and without ``certify``
     (an exact optimality certificate is checked on the full LP).
+
+    ``border``: the Border reduction for single-item BIC (see
+    :mod:`mechopt.compile.border`): ``None`` automatic, ``True`` required,
+    ``False`` off.  The cvxpy backend always uses the ex post formulation (its
+    ``x`` variables are what user constraints refer to).
     """
     if backend == "highs":
         from .backends import highs as mod
@@ -40,13 +45,13 @@ def solve(
         if ic_generation and lazy:
             lp, out = _solve_generating(design, lazy, mod, options)
         else:
-            lp = compile_design(design, exact=False)
+            lp = compile_design(design, exact=False, border=border)
             out = mod.solve(lp, **options)
     elif backend == "cvxpy":
         from .backends import cvxpy as mod
 
         custom = options.get("constraints") is not None or options.get("objective") is not None
-        lp = compile_design(design, exact=False, reductions=not custom)
+        lp = compile_design(design, exact=False, reductions=not custom, border=False)
         out = mod.solve(lp, **options)
     else:
         raise SolverError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")

@@ -215,8 +215,11 @@ def test_result_tables_and_duals_are_labelled():
     ic = r.duals["ic"]
     assert {"agent", "type", "report", "dual"} <= set(ic.columns)
     assert (ic["dual"] >= -1e-9).all()
-    assert set(r.duals) == {"lottery", "interim", "ic", "ir"}
+    assert set(r.duals) == {"cumulative", "border", "ic", "ir"}  # the Border reduction applies
+    assert {"b1", "b2", "dual"} <= set(r.duals["border"].columns)
     assert "optimal" in repr(r)
+    full = mo.Design(env, ic="bic", ir="interim").solve(border=False)
+    assert set(full.duals) == {"lottery", "interim", "ic", "ir"}
 
 
 def test_write_lp_file(tmp_path):

@@ -48,8 +48,8 @@ def weights(raw):
     return [Fraction(x) / total for x in w]
 
 
-def solve(agents, ic="bic", ir="interim"):
-    r = mo.Design(mo.single_item(agents), ic=ic, ir=ir, objective="revenue").solve()
+def solve(agents, ic="bic", ir="interim", **options):
+    r = mo.Design(mo.single_item(agents), ic=ic, ir=ir, objective="revenue").solve(**options)
     assert r.status == "optimal"
     return r
 
@@ -86,7 +86,7 @@ def test_uniform_closed_form_values():
 
 def test_ironed_values_come_from_ic_rows_and_match_interim_duals():
     """φ̄_t = v_t − Σ_s (v_s − v_t) λ_{s→t} / f_t equals −μ_t / f_t (interim-definition dual), any vertex."""
-    r = solve(SKEWED)
+    r = solve(SKEWED, border=False)  # the ex post LP, where the interim-definition rows exist
     a = SKEWED[0]
     f = np.asarray(a.prior, dtype=float)
     v = np.asarray(a.types, dtype=float)
@@ -178,7 +178,7 @@ def test_virtual_value_table_and_canonical_options():
 
 # ----------------------------------------------------------------- binding rows, complementary slackness
 def test_binding_and_complementary_slackness():
-    r = solve(UNIFORM)
+    r = solve(UNIFORM, border=False)  # the ex post LP (lottery and interim rows)
     b = du.binding(r, tol=1e-9)
     assert "ic" in b and "ir" in b and "lottery" not in b
     assert (b["ic"]["slack"].abs() <= 1e-9).all()

@@ -280,6 +280,9 @@ class ExactModel:
                     grp = "+".join(env.outcomes[o] for o in lay.groups[i][g])
                     texts.append(f"{agent} type {self.type_text(i, t)} [{grp}]")
                     blocks[n] = "interim allocation"
+                elif kind == "C":  # Border reduction: C_i[a] = Σ_{t ≥ a} f_i(t) Q_i(t)
+                    texts.append(f"{agent} types ≥ {self.type_text(i, k)}")
+                    blocks[n] = "cumulative allocation"
                 else:
                     texts.append(f"{agent} type {self.type_text(i, k)}")
                     blocks[n] = "interim payment"

@@ -10,6 +10,8 @@ family      rows
 lottery     Σ_k x(s, k) = 1 per profile
 efficiency  no weight on inefficient outcomes (``allocation="efficient"``)
 interim     definitions of the interim variables X̄_i, P̄_i
+cumulative  Border reduction only: C_i[a] = Σ_{t≥a} f_i(t) Q_i(t)
+border      Border reduction only: Border's inequalities on upper sets
 ic          truth-telling rows (see :mod:`mechopt.compile.ic`)
 ir          participation rows (see :mod:`mechopt.compile.ir`)
 budget      budget rows (see :mod:`mechopt.compile.budget`)
@@ -18,6 +20,11 @@ budget      budget rows (see :mod:`mechopt.compile.budget`)
 Every family is built with vectorized numpy (no Python object per row) from
 :class:`~mechopt.compile.layout.Data`, in floats or in exact rationals
 (``exact=True``: same rows, same labels, Fraction coefficients).
+
+Under the Border reduction (single item, BIC, see :mod:`mechopt.compile.border`)
+the LP has no ex post allocation columns and no lottery or interim rows; the
+families are then ``cumulative``, ``border``, ``ic``, ``ir``, ``budget``, and
+:meth:`LinearProgram.mechanism_arrays` recovers an ex post allocation.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..design import Design
+from . import border as border_mod
 from . import budget, ic, interim, ir, lottery
 from .layout import Data, Layout, Rows, affine_in_type, payments_can_be_interim, value_groups
 from .objective import objective_vector
@@ -39,7 +47,7 @@ from .terms import pairs
 
 __all__ = ["LinearProgram", "Family", "compile_design"]
 
-LABEL_KEYS = ("agent", "type", "report", "profile", "group")
+LABEL_KEYS = ("agent", "type", "report", "profile", "group", "threshold")
 
 
 @dataclass
@@ -78,7 +86,9 @@ class LinearProgram:
     reductions : dict
         Reductions used: ``ic`` per agent (``"adjacent"`` or ``"all pairs"``),
         ``payments`` (``"interim"`` or ``"ex_post"``), ``bic`` (``"interim
-        variables"`` or ``"conditional beliefs"``).
+        variables"`` or ``"conditional beliefs"``), ``allocation``
+        (``"interim (Border)"`` or ``"ex post"``; the Border reduction, with
+        ``border_reason`` saying why it was or was not used).
     exact : dict or None
         With ``exact=True``: ``rows, cols, vals`` (COO, Fraction values, duplicates
         not summed), ``rhs``, ``c``, ``offset``, ``lb``, ``ub`` as Fractions (None = infinite).
@@ -99,6 +109,7 @@ class LinearProgram:
     reductions: dict[str, Any]
     exact: dict | None = None
     build_seconds: float = 0.0
+    recover_seconds: float = 0.0
     options: dict = field(default_factory=dict)
     _label_cache: dict = field(default_factory=dict, repr=False)
 
@@ -158,13 +169,21 @@ class LinearProgram:
             for j, a in enumerate(env.agents):
                 labels = np.array(a.type_labels + [None], dtype=object)
                 df[a.name] = labels[np.where(prof >= 0, idx[j], -1)]
+        thr = f.codes.get("threshold")
+        if thr is not None and (thr >= 0).any():
+            # Border row: agent column = lowest type of its upper set, None = empty set
+            idx = np.unravel_index(np.where(thr >= 0, thr, 0), tuple(T + 1 for T in env.shape))
+            for j, a in enumerate(env.agents):
+                labels = np.array(a.type_labels + [None], dtype=object)
+                df[a.name] = labels[np.where(thr >= 0, idx[j], -1)]
         self._label_cache[name] = df
         return df
 
     def column_blocks(self) -> dict[str, tuple[int, int]]:
-        """Column ranges: ``x``, ``p`` (ex post payments) and ``Xbar:<agent>``, ``Pbar:<agent>``."""
+        """Column ranges: ``x``, ``p`` (ex post payments), ``Xbar:<agent>``, ``Pbar:<agent>``
+        and, under the Border reduction, ``C:<agent>`` (no ``x``)."""
         lay, env = self.layout, self.design.env
-        out = {"x": (lay.x0, lay.x0 + lay.S * lay.K)}
+        out = {"x": (lay.x0, lay.x0 + lay.n_x)} if lay.ex_post_x else {}
         if not lay.interim_payments:
             out["p"] = (lay.p0, lay.p0 + lay.S * lay.n)
         for i, name in enumerate(env.names):
@@ -172,12 +191,22 @@ class LinearProgram:
                 out[f"Xbar:{name}"] = (lay.X0[i], lay.X0[i] + lay.shape[i] * len(lay.groups[i]))
             if i in lay.P0:
                 out[f"Pbar:{name}"] = (lay.P0[i], lay.P0[i] + lay.shape[i])
+            if i in lay.C0:
+                out[f"C:{name}"] = (lay.C0[i], lay.C0[i] + lay.shape[i])
         return out
 
     def mechanism_arrays(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Allocation ``(S, K)`` and ex post payments ``(S, n)`` from a solution vector."""
+        """Allocation ``(S, K)`` and ex post payments ``(S, n)`` from a solution vector.
+
+        Under the Border reduction the allocation is recovered from the interim
+        win probabilities (:func:`mechopt.compile.border.recover_allocation`;
+        its time is kept in ``recover_seconds``).
+        """
         lay = self.layout
-        x = z[lay.x0: lay.x0 + lay.S * lay.K].reshape(lay.S, lay.K)
+        if lay.ex_post_x:
+            x = z[lay.x0: lay.x0 + lay.S * lay.K].reshape(lay.S, lay.K)
+        else:
+            x, self.recover_seconds = border_mod.recover_allocation(self, z)
         p = np.empty((lay.S, lay.n))
         for i in range(lay.n):
             p[:, i] = z[lay.pcol(np.arange(lay.S), i)]
@@ -212,14 +241,15 @@ def _type_values(env, agent_codes: np.ndarray, type_codes: np.ndarray) -> np.nda
     return out
 
 
-def plan(design: Design, reductions: bool = True) -> tuple[Layout, dict[str, Any]]:
-    """Decide the layout and the reductions for a design."""
+def plan(
+    design: Design, reductions: bool = True, border: bool | None = None, ic_pairs: dict | None = None
+) -> tuple[Layout, dict[str, Any]]:
+    """Decide the layout and the reductions for a design (see :func:`compile_design`)."""
     env = design.env
     groups = [value_groups(V) for V in env.values_exact]
     interim_payments = reductions and payments_can_be_interim(design)
     need_interim = env.is_independent and (design.ic == "bic" or design.ir in ("interim", "ex_ante"))
     interim_agents = tuple(range(env.n_agents)) if need_interim else ()
-    lay = Layout(env.shape, env.n_outcomes, interim_payments, interim_agents, groups)
     info: dict[str, Any] = {"payments": "interim" if interim_payments else "ex_post"}
     if design.ic != "none":
         adj_ok = design.ic == "dsic" or env.is_independent
@@ -229,11 +259,24 @@ def plan(design: Design, reductions: bool = True) -> tuple[Layout, dict[str, Any
         }
         if design.ic == "bic":
             info["bic"] = "interim variables" if env.is_independent else "conditional beliefs"
+    use_border, why = False, "switched off"
+    if border is not False and reductions:
+        use_border, why = border_mod.applies(design, groups, info, interim_payments, ic_pairs,
+                                             size_check=border is None)
+        if border and not use_border:
+            from ..errors import SpecError
+
+            raise SpecError(f"the Border reduction does not apply to this design: {why}")
+    if env.kind == "single_item":
+        info["allocation"] = "interim (Border)" if use_border else "ex post"
+        info["border_reason"] = why
+    lay = Layout(env.shape, env.n_outcomes, interim_payments, interim_agents, groups, ex_post_x=not use_border)
     return lay, info
 
 
 def compile_design(
-    design: Design, exact: bool = False, reductions: bool = True, ic_pairs: dict | None = None
+    design: Design, exact: bool = False, reductions: bool = True, ic_pairs: dict | None = None,
+    border: bool | None = None,
 ) -> LinearProgram:
     """Build the LP of a design.
 
@@ -248,10 +291,14 @@ def compile_design(
     ic_pairs : dict, optional
         ``{agent index: (t, s)}``: write only these (true type, report) IC pairs
         for that agent (used by IC row generation; the LP is then a relaxation).
+    border : bool, optional
+        The Border reduction (:mod:`mechopt.compile.border`): ``None`` (default)
+        uses it where it provably applies and the grid is not too small;
+        ``True`` requires it (error if it does not apply); ``False`` never.
     """
     start = time.perf_counter()
     env = design.env
-    lay, info = plan(design, reductions)
+    lay, info = plan(design, reductions, border, ic_pairs)
     if ic_pairs:
         info["ic"] = {
             a.name: f"generated ({len(ic_pairs[i][0])} of {a.n_types * (a.n_types - 1)} pairs)" if i in ic_pairs
@@ -265,13 +312,13 @@ def compile_design(
     N = lay.n_cols
     lb = np.full(N, -np.inf)
     ub = np.full(N, np.inf)
-    lb[lay.x0: lay.x0 + lay.S * lay.K] = 0.0
+    lb[_nonnegative(lay)] = 0.0
     integer = np.zeros(N, dtype=bool)
     if design.deterministic:
-        ub[lay.x0: lay.x0 + lay.S * lay.K] = 1.0
-        integer[lay.x0: lay.x0 + lay.S * lay.K] = True
+        ub[lay.x0: lay.x0 + lay.n_x] = 1.0
+        integer[lay.x0: lay.x0 + lay.n_x] = True
     lp = LinearProgram(design, A, rhs, eq, c, offset, lb, ub, integer, families, lay, info)
-    lp.options = {"reductions": reductions, "ic_pairs": ic_pairs}
+    lp.options = {"reductions": reductions, "ic_pairs": ic_pairs, "border": not lay.ex_post_x}
     if exact:
         lp.exact = _exact_form(design, lay, info, ic_pairs)
     lp.build_seconds = time.perf_counter() - start
@@ -279,17 +326,32 @@ def compile_design(
     return lp
 
 
+def _nonnegative(lay: Layout) -> np.ndarray:
+    """Columns bounded below by 0: x, or under the Border reduction the win probabilities Q_i."""
+    if lay.ex_post_x:
+        return np.arange(lay.x0, lay.x0 + lay.n_x)
+    return np.concatenate([lay.X0[i] + np.arange(lay.shape[i]) for i in range(lay.n)])
+
+
 def _build_rows(design: Design, lay: Layout, info: dict, data: Data, ic_pairs: dict | None = None) -> list[Rows]:
     env = design.env
     out = []
-    fam = Rows("lottery", data)
-    lottery.lottery_rows(fam, lay)
-    out.append(fam)
+    if not lay.ex_post_x:
+        fam = Rows("cumulative", data)
+        border_mod.cumulative_rows(fam, lay)
+        out.append(fam)
+        fam = Rows("border", data)
+        border_mod.border_rows(fam, lay)
+        out.append(fam)
+    else:
+        fam = Rows("lottery", data)
+        lottery.lottery_rows(fam, lay)
+        out.append(fam)
     if design.allocation == "efficient":
         fam = Rows("efficiency", data)
         lottery.efficiency_rows(fam, lay, env.efficient_outcomes())
         out.append(fam)
-    if lay.interim_agents:
+    if lay.interim_agents and lay.ex_post_x:
         fam = Rows("interim", data)
         for i in lay.interim_agents:
             interim.interim_rows(fam, lay, i)
@@ -379,7 +441,7 @@ def _exact_form(design: Design, lay: Layout, info: dict, ic_pairs: dict | None =
     N = lay.n_cols
     lb: list[Fraction | None] = [None] * N
     ub: list[Fraction | None] = [None] * N
-    for j in range(lay.x0, lay.x0 + lay.S * lay.K):
+    for j in _nonnegative(lay).tolist():
         lb[j] = Fraction(0)
         if design.deterministic:
             ub[j] = Fraction(1)

@@ -9,7 +9,10 @@ Columns (all in one vector ``z``):
 * interim variables of agent i (when used): ``X̄_i[t, g]`` at ``X0_i + t·G_i + g``
   and ``P̄_i[t]`` at ``P0_i + t``, where ``g`` runs over agent i's *value groups*:
   the distinct nonzero columns of ``V_i`` (outcomes agent i values alike are
-  merged, outcomes it values at 0 for every type are dropped).
+  merged, outcomes it values at 0 for every type are dropped);
+* with the Border reduction (:mod:`mechopt.compile.border`, ``ex_post_x=False``)
+  there are no ``x`` columns: ``X̄_i`` is primitive and the cumulative variables
+  ``C_i[a] = Σ_{t ≥ a} f_i(t) X̄_i[t]`` sit at ``C0_i + a`` (a = 0..T_i − 1).
 
 Every coefficient array is built from :class:`Data`, whose arrays are float64
 or exact (object arrays of Fractions); the same code builds both LPs.
@@ -128,10 +131,12 @@ class Layout:
     interim_payments: bool
     interim_agents: tuple[int, ...]
     groups: list[list[list[int]]]
+    ex_post_x: bool = True
     x0: int = 0
     p0: int = -1
     X0: dict[int, int] = field(default_factory=dict)
     P0: dict[int, int] = field(default_factory=dict)
+    C0: dict[int, int] = field(default_factory=dict)
     n_cols: int = 0
 
     @property
@@ -142,8 +147,13 @@ class Layout:
     def n(self) -> int:
         return len(self.shape)
 
+    @property
+    def n_x(self) -> int:
+        """Number of ex post allocation columns (0 under the Border reduction)."""
+        return self.S * self.K if self.ex_post_x else 0
+
     def __post_init__(self) -> None:
-        col = self.S * self.K
+        col = self.n_x
         if not self.interim_payments:
             self.p0 = col
             col += self.S * self.n
@@ -153,6 +163,10 @@ class Layout:
                 col += self.shape[i] * len(self.groups[i])
             if i in self.interim_agents or self.interim_payments:
                 self.P0[i] = col
+                col += self.shape[i]
+        if not self.ex_post_x:
+            for i in range(self.n):
+                self.C0[i] = col
                 col += self.shape[i]
         self.n_cols = col
 

@@ -1,0 +1,250 @@
+"""The Border reduction: single-item BIC on interim win probabilities only.
+
+For a single item with independent private values, a BIC design whose
+constraints and objective see the allocation only through each bidder's
+*interim* win probability ``Q_i(t) = Σ_{θ_{-i}} π_{-i}(θ_{-i}) x((t, θ_{-i}), i)``
+can be written without the ex post allocation ``x`` (``S·K`` columns and ``S``
+lottery rows): ``Q`` is the reduced form of some ex post allocation if and only
+if **Border's inequalities** hold (Border 1991 for symmetric bidders; Border
+2007, Mierendorff 2011 and Che, Kim & Mierendorff 2013 — the network-flow
+proof — for asymmetric ones): ``Q ≥ 0`` and, for every profile of type sets
+``A = (A_1, …, A_n)``, ``A_i ⊆ Θ_i``,
+
+    Σ_i Σ_{t ∈ A_i} f_i(t) Q_i(t)  ≤  P(∃ i: θ_i ∈ A_i)  =  1 − Π_i (1 − f_i(A_i)).
+
+**Upper sets suffice when every Q_i is nondecreasing.**  Let
+``D(A) = Σ_i Σ_{t∈A_i} f_i(t) Q_i(t) − 1 + Π_i (1 − f_i(A_i))``.  For fixed
+``A_{-i}``, ``D`` is modular in ``A_i``:
+``D(A) = Σ_{t∈A_i} f_i(t) (Q_i(t) − β_i) + const`` with
+``β_i = Π_{j≠i} (1 − f_j(A_j))``, so ``A_i = {t : Q_i(t) ≥ β_i}`` maximizes it
+given ``A_{-i}``, and that set is an upper set ``{t ≥ a_i}`` because Q_i is
+nondecreasing.  Starting from a maximizer of D and replacing ``A_1``, then
+``A_2``, …, by these upper sets never lowers D, so the maximum of D over all
+set profiles is attained on upper sets: checking
+``max D ≤ 0`` there checks every Border inequality.  The adjacent BIC rows make
+Q_i nondecreasing (adding the two rows of a pair gives
+``(θ_i^{t+1} − θ_i^t)(Q_i(t+1) − Q_i(t)) ≥ 0``), so in the LP the rows
+
+    Σ_i C_i[a_i] ≤ 1 − Π_i F_i(a_i − 1)      for every threshold profile a ≠ (T_1, …, T_n)
+
+(``a_i ∈ {0..T_i}``, ``a_i = T_i`` the empty set, ``F_i(a − 1) = P(θ_i < a)``)
+together with ``Q ≥ 0`` cut out exactly the interim allocations of ex post
+lotteries.  The cumulative variables are defined by short rows
+``C_i[a] − C_i[a + 1] − f_i(a) Q_i(a) = 0`` (``C_i[T_i] = 0``), so each Border
+row has n nonzeros.  Every feasible point of the full LP gives a feasible point
+here with the same value and conversely (through an ex post allocation with the
+reduced form Q), so the optima are equal.
+
+**When it is used** (:func:`applies`, conservative): ``env.kind ==
+"single_item"`` with outcome 0 unsold (no value, no cost) and outcome i+1 valued
+by agent i only, strictly increasing in the type; independent prior with every
+type of positive probability; ``ic == "bic"`` with the adjacent reduction for
+every agent (``ic="none"`` does not make Q monotone); ``ir`` interim, ex_ante or
+none; ``budget`` ex_ante or none; ``allocation="free"``; not deterministic;
+interim payments; no IC row generation; and ``Π(T_i + 1) ≤ 2 · Π T_i`` (the
+Border rows are then no more numerous than twice the lottery rows they replace).
+
+**Recovery** (:func:`recover_allocation`): an ex post allocation with the
+optimal reduced form is found by a small transportation LP (HiGHS), and
+payments are ``p_i(θ) = P̄_i(θ_i)``.  The independent verifier then checks the
+recovered mechanism like any other.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..design import Design
+from .layout import Layout, Rows
+
+__all__ = ["applies", "cumulative_rows", "border_rows", "expected_cost", "recover_allocation"]
+
+SIZE_RATIO = 2.0  # Border rows allowed per profile
+
+
+def applies(design: Design, groups: list, info: dict[str, Any], interim_payments: bool,
+            ic_pairs: dict | None = None, size_check: bool = True) -> tuple[bool, str]:
+    """Whether the Border reduction provably applies; ``(ok, reason)``.
+
+    Parameters
+    ----------
+    design : Design
+    groups : list
+        Value groups of every agent (see :func:`~mechopt.compile.layout.value_groups`).
+    info : dict
+        Reductions already decided (``info["ic"]`` per agent).
+    interim_payments : bool
+        Whether payments are interim (``p_i(θ) = P̄_i(θ_i)``).
+    ic_pairs : dict, optional
+        IC row generation in progress (the reduction is then not used).
+    size_check : bool
+        Also require ``Π(T_i + 1) ≤ 2 Π T_i``.
+    """
+    env = design.env
+    n = env.n_agents
+    checks = [
+        (env.kind == "single_item", "not a single-item environment"),
+        (env.is_independent, "the prior is correlated"),
+        (design.ic == "bic", f"ic={design.ic!r} (needs bic, whose adjacent rows make Q monotone)"),
+        (design.ir in ("interim", "ex_ante", "none"), f"ir={design.ir!r}"),
+        (design.budget in ("ex_ante", "none"), f"budget={design.budget!r}"),
+        (design.allocation == "free", f"allocation={design.allocation!r}"),
+        (not design.deterministic, "deterministic"),
+        (interim_payments, "payments are not interim"),
+        (not ic_pairs, "IC rows are generated"),
+    ]
+    for ok, why in checks:
+        if not ok:
+            return False, why
+    if env.n_outcomes != n + 1 or env.cost_exact[0] != 0:
+        return False, "outcomes are not (unsold, agent 1 wins, …)"
+    for i, a in enumerate(env.agents):
+        V = env.values_exact[i]
+        if groups[i] != [[i + 1]] or any(v != 0 for v in V[:, 0]):
+            return False, f"agent {a.name!r} values outcomes other than winning"
+        if any(V[t + 1, i + 1] <= V[t, i + 1] for t in range(a.n_types - 1)):
+            return False, f"agent {a.name!r}'s value is not strictly increasing in its type"
+        if any(f <= 0 for f in a.prior_exact):
+            return False, f"agent {a.name!r} has types of zero probability"
+        if info.get("ic", {}).get(a.name) != "adjacent":
+            return False, f"agent {a.name!r} has no adjacent IC reduction"
+    shape = np.array(env.shape, dtype=float)
+    if size_check and n > 1 and np.prod(shape + 1) > SIZE_RATIO * np.prod(shape):
+        return False, "too many Border rows for this grid"
+    return True, "applies"
+
+
+def _q_col(lay: Layout, i: int, t: np.ndarray) -> np.ndarray:
+    return lay.X0[i] + t  # one value group per agent
+
+
+def cumulative_rows(rows: Rows, lay: Layout) -> None:
+    """``C_i[a] − C_i[a+1] − f_i(a) Q_i(a) = 0`` for every agent i and a = 0..T_i−1 (labels ``agent``, ``type``)."""
+    data = rows.data
+    for i in range(lay.n):
+        T = lay.shape[i]
+        a = np.arange(T)
+        local = rows.new(T, data.zeros(T), equality=True, agent=i, type=a)
+        rows.terms(local, lay.C0[i] + a, data.ones(T))
+        rows.terms(local[:-1], lay.C0[i] + a[:-1] + 1, -data.ones(T - 1))
+        rows.terms(local, _q_col(lay, i, a), -data.marg[i])
+
+
+def border_rows(rows: Rows, lay: Layout) -> None:
+    """``−Σ_i C_i[a_i] ≥ Π_i F_i(a_i − 1) − 1`` for every threshold profile a (label ``threshold``).
+
+    ``threshold`` is the flat index of ``a`` in C order over ``(T_1 + 1, …, T_n + 1)``;
+    ``a_i = T_i`` stands for the empty set.  The all-empty profile (0 ≥ 0) is left out.
+    """
+    data = rows.data
+    shape = tuple(T + 1 for T in lay.shape)
+    M = int(np.prod(shape)) - 1
+    prod = None
+    for i in range(lay.n):
+        F = np.concatenate([data.zeros(1), np.cumsum(data.marg[i])])  # F[a] = P(θ_i < a)
+        if data.exact:
+            F = np.asarray(F, dtype=object)
+        prod = F if prod is None else np.multiply.outer(prod, F)
+    rhs = (np.asarray(prod).reshape(-1) - data.ones(1)[0])[:M]
+    local = rows.new(M, rhs, equality=False, threshold=np.arange(M))
+    idx = np.unravel_index(np.arange(M), shape)
+    for i in range(lay.n):
+        keep = np.flatnonzero(idx[i] < lay.shape[i])
+        rows.terms(local[keep], lay.C0[i] + idx[i][keep], -data.ones(keep.size))
+
+
+def expected_cost(lay: Layout, data) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """``Σ_s π(s) Σ_k c_k x(s, k)`` on the interim columns: ``Σ_i c_{i+1} Σ_t f_i(t) Q_i(t)``.
+
+    Returns per-agent column and coefficient arrays (empty where the cost is 0).
+    """
+    cols, vals = [], []
+    for i in range(lay.n):
+        if data.cost[i + 1] != 0:
+            T = lay.shape[i]
+            cols.append(_q_col(lay, i, np.arange(T)))
+            vals.append(data.cost[i + 1] * data.marg[i])
+    return cols, vals
+
+
+def interim_q(lp, z: np.ndarray) -> list[np.ndarray]:
+    """The interim win probabilities Q_i from a solution vector."""
+    lay = lp.layout
+    return [z[_q_col(lay, i, np.arange(lay.shape[i]))] for i in range(lay.n)]
+
+
+def recover_allocation(lp, z: np.ndarray) -> tuple[np.ndarray, float]:
+    """An ex post allocation ``x`` (S, K) whose interim win probabilities are the LP's Q.
+
+    Solves the transportation LP ``y(s, i) ≥ 0``, ``Σ_i y(s, i) ≤ 1``,
+    ``Σ_{θ_{-i}} π_{-i}(θ_{-i}) y((t, θ_{-i}), i) = Q_i(t)`` with HiGHS; the
+    equalities carry slacks whose sum is minimized, so a Q that meets Border's
+    inequalities only up to solver tolerance still yields the nearest
+    allocation (the verifier judges the result).  ``x(s, 0) = 1 − Σ_i y(s, i)``.
+
+    Returns
+    -------
+    x : ndarray, shape (S, K)
+    seconds : float
+        Time spent (building and solving the LP).
+    """
+    import highspy
+
+    start = time.perf_counter()
+    lay = lp.layout
+    env = lp.design.env
+    S, n = lay.S, lay.n
+    Q = [np.clip(q, 0.0, 1.0) for q in interim_q(lp, z)]
+    prof = np.arange(S)
+    own = np.unravel_index(prof, lay.shape)
+    joint = env.joint_prior.reshape(-1)
+    offs = np.concatenate([[0], np.cumsum(lay.shape)])
+    m_def = int(offs[-1])
+    # columns: y(s, i) at s·n + i, then slacks u+ (m_def), u− (m_def)
+    N = S * n + 2 * m_def
+    r_parts, c_parts, v_parts = [], [], []
+    for i in range(n):
+        f = np.asarray(env.agents[i].prior, dtype=float)
+        r_parts += [prof, S + offs[i] + own[i]]
+        c_parts += [prof * n + i, prof * n + i]
+        v_parts += [np.ones(S), joint / f[own[i]]]
+    d = np.arange(m_def)
+    r_parts += [S + d, S + d]
+    c_parts += [S * n + d, S * n + m_def + d]
+    v_parts += [np.ones(m_def), -np.ones(m_def)]
+    A = sp.csc_matrix((np.concatenate(v_parts), (np.concatenate(r_parts), np.concatenate(c_parts))),
+                      shape=(S + m_def, N))
+    A.sort_indices()
+    target = np.concatenate(Q)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    # y = 0 with slacks = Q is a feasible start: primal simplex only improves it
+    # (measured at T = 201 per bidder: 0.4 s, against 3.8 s for dual simplex)
+    h.setOptionValue("simplex_strategy", 4)
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = N, S + m_def
+    model.col_cost_ = np.concatenate([np.zeros(S * n), np.ones(2 * m_def)])
+    model.col_lower_ = np.zeros(N)
+    model.col_upper_ = np.full(N, np.inf)
+    model.row_lower_ = np.concatenate([np.full(S, -np.inf), target])
+    model.row_upper_ = np.concatenate([np.ones(S), target])
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = A.indptr
+    model.a_matrix_.index_ = A.indices
+    model.a_matrix_.value_ = A.data
+    model.a_matrix_.num_col_, model.a_matrix_.num_row_ = N, S + m_def
+    h.passModel(model)
+    h.run()
+    y = np.asarray(h.getSolution().col_value, dtype=float)[: S * n].reshape(S, n)
+    y = np.clip(y, 0.0, 1.0)
+    total = y.sum(axis=1)
+    over = total > 1.0
+    y[over] /= total[over, None]
+    x = np.empty((S, lay.K))
+    x[:, 1:] = y
+    x[:, 0] = np.clip(1.0 - y.sum(axis=1), 0.0, 1.0)
+    return x, time.perf_counter() - start
