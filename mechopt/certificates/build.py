@@ -294,10 +294,18 @@ def optimal_pair(model: ExactModel, basis, lp) -> tuple[np.ndarray | None, np.nd
     if basis is not None and getattr(basis, "valid", True):
         bases.append(("HiGHS optimal basis", basis))
     z = lam = None
-    for k in range(2):
+    retries = [
+        ("HiGHS optimal basis (re-solved without presolve, tight tolerances)", {}),
+        ("HiGHS primal simplex basis (tight tolerances)", {"simplex_strategy": 4}),
+        ("HiGHS interior point + crossover basis (tight tolerances)", {"solver": "ipm"}),
+    ]
+    k = 0
+    while k < len(bases) or retries:
         if k == len(bases):
-            bases.append(("HiGHS optimal basis (re-solved without presolve, tight tolerances)", _tight_basis(lp)))
+            label, opts = retries.pop(0)
+            bases.append((label, _tight_basis(lp, **opts)))
         name, b = bases[k]
+        k += 1
         if b is None:
             continue
         z, lam, how = basic_solution(model.A, b.col_status, b.row_status, lo, hi, model.lb, model.ub, cost=model.c)
@@ -313,10 +321,13 @@ def optimal_pair(model: ExactModel, basis, lp) -> tuple[np.ndarray | None, np.nd
     return z, lam, info
 
 
-def _tight_basis(lp):
+def _tight_basis(lp, **options):
+    """An optimal basis from HiGHS re-solving without presolve, tight tolerances, extra options."""
     from ..backends.highs import build_highs
 
     h = build_highs(lp)
+    for key, value in options.items():
+        h.setOptionValue(key, value)
     h.setOptionValue("presolve", "off")
     h.setOptionValue("primal_feasibility_tolerance", 1e-10)
     h.setOptionValue("dual_feasibility_tolerance", 1e-10)
