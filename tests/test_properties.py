@@ -192,9 +192,12 @@ def test_presolve_infeasibility_claims_are_rechecked():
 def test_optimality_certificate_on_a_degenerate_optimum():
     """Found by hypothesis: the first two HiGHS bases of this degenerate LP are optimal only within
     tolerance (an exact re-solve gives a negative IC/IR dual); the interior-point + crossover basis
-    is exactly optimal. Revenue 2.1 = 0.3 · 7: sell outcome o0 only to the type that values it 7."""
+    is exactly optimal. Sorted by value the types are 0, 3 (mass 0.4), 7 (mass 0.3), so the optimum is
+    a posted price, 3 or 7: revenue max(3 (1 − f_0), 7 f_1), both 2.1 in decimals; with the floats'
+    exact values the two differ in the last bit, and the certificate must find the larger."""
     agent = mo.Agent("a0", [0, 1, 2, 3], prior=np.array([0.3, 0.3, 0.1, 0.3]))
     env = mo.Environment([agent], ["o0", "o1", "o2"], [[[0, 0, 0], [7, 0, 0], [3, 0, 0], [3, 0, 0]]])
     r = mo.Design(env, ic="bic", ir="ex_post", budget="ex_post", objective="revenue").solve(certify=True)
     assert r.certificate.verify(exact=True)
-    assert r.certificate.objective == 7 * agent.prior_exact[1]
+    f = agent.prior_exact
+    assert r.certificate.objective == max(3 * (1 - f[0]), 7 * f[1])
