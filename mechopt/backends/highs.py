@@ -38,34 +38,48 @@ _STATUS = {
 }
 
 
-def build_highs(lp: LinearProgram, verbose: bool = False):
-    """A ``highspy.Highs`` holding ``lp`` as ``min −c·z``."""
+def highs_lp(A, cost, col_lower, col_upper, row_lower, row_upper, offset: float = 0.0, integer=None):
+    """A ``highspy.HighsLp``: ``min cost·z + offset`` s.t. ``row_lower ≤ A z ≤ row_upper``, column bounds.
+
+    ``A`` is any scipy.sparse matrix (passed column-wise); ``integer`` an optional boolean mask.
+    """
     if highspy is None:  # pragma: no cover
         raise SolverError("highspy is not installed; pip install highspy")
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(verbose))
     model = highspy.HighsLp()
-    m, n = lp.A.shape
+    m, n = A.shape
     model.num_col_ = n
     model.num_row_ = m
-    model.col_cost_ = -lp.c
-    model.col_lower_ = lp.lb
-    model.col_upper_ = lp.ub
-    model.row_lower_ = lp.rhs
-    model.row_upper_ = np.where(lp.equality, lp.rhs, np.inf)
-    A = lp.A.tocsc()
+    model.col_cost_ = np.asarray(cost, dtype=float)
+    model.col_lower_ = np.asarray(col_lower, dtype=float)
+    model.col_upper_ = np.asarray(col_upper, dtype=float)
+    model.row_lower_ = np.asarray(row_lower, dtype=float)
+    model.row_upper_ = np.asarray(row_upper, dtype=float)
+    A = A.tocsc()
+    A.sort_indices()
     model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     model.a_matrix_.start_ = A.indptr
     model.a_matrix_.index_ = A.indices
     model.a_matrix_.value_ = A.data
     model.a_matrix_.num_col_ = n
     model.a_matrix_.num_row_ = m
-    model.offset_ = -float(lp.offset)
-    if lp.integer.any():
+    model.offset_ = float(offset)
+    if integer is not None and np.any(integer):
         model.integrality_ = [
-            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous for flag in lp.integer
+            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous for flag in integer
         ]
-    h.passModel(model)
+    return model
+
+
+def build_highs(lp: LinearProgram, verbose: bool = False):
+    """A ``highspy.Highs`` holding ``lp`` as ``min −c·z``."""
+    if highspy is None:  # pragma: no cover
+        raise SolverError("highspy is not installed; pip install highspy")
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(verbose))
+    h.passModel(highs_lp(
+        lp.A, -lp.c, lp.lb, lp.ub, lp.rhs, np.where(lp.equality, lp.rhs, np.inf),
+        offset=-float(lp.offset), integer=lp.integer,
+    ))
     return h
 
 

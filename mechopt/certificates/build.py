@@ -55,26 +55,15 @@ def _status(values) -> np.ndarray:
 # ----------------------------------------------------------------- small LPs
 def highs_model(M: ExactMatrix, row_lo, row_hi, col_lo, col_hi, cost=None):
     """A ``highspy.Highs`` holding ``min cost·x, row_lo ≤ M x ≤ row_hi, col_lo ≤ x ≤ col_hi``."""
+    from ..backends.highs import highs_lp
+
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    lp = highspy.HighsLp()
-    m, n = M.shape
-    lp.num_col_ = n
-    lp.num_row_ = m
-    lp.col_cost_ = np.zeros(n) if cost is None else np.asarray(cost, dtype=float)
-    lp.col_lower_ = _inf(col_lo, -1)
-    lp.col_upper_ = _inf(col_hi, 1)
-    lp.row_lower_ = _inf(row_lo, -1)
-    lp.row_upper_ = _inf(row_hi, 1)
-    A = M.to_float().tocsc()
-    A.sort_indices()
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = A.indptr
-    lp.a_matrix_.index_ = A.indices
-    lp.a_matrix_.value_ = A.data
-    lp.a_matrix_.num_col_ = n
-    lp.a_matrix_.num_row_ = m
-    h.passModel(lp)
+    n = M.shape[1]
+    h.passModel(highs_lp(
+        M.to_float(), np.zeros(n) if cost is None else cost,
+        _inf(col_lo, -1), _inf(col_hi, 1), _inf(row_lo, -1), _inf(row_hi, 1),
+    ))
     return h
 
 
