@@ -20,7 +20,20 @@ from typing import Any
 
 import numpy as np
 
-STATUSES = ("optimal", "infeasible", "unbounded", "time_limit", "iteration_limit", "error")
+STATUSES = ("optimal", "infeasible", "unbounded", "time_limit", "interrupted", "error")
+
+
+@dataclass
+class Basis:
+    """A simplex basis as plain arrays (picklable; HiGHS's own object is not).
+
+    ``col_status`` (N,) and ``row_status`` (m,) hold HiGHS's codes: 0 at lower
+    bound, 1 basic, 2 at upper bound, 3 zero (free nonbasic), 4 nonbasic.
+    """
+
+    col_status: np.ndarray
+    row_status: np.ndarray
+    valid: bool = True
 
 
 @dataclass
@@ -32,5 +45,6 @@ class SolveOutput:
     col_dual: np.ndarray | None = None
     dual_ray: np.ndarray | None = None
     primal_ray: np.ndarray | None = None
-    basis: Any = None
+    basis: Basis | None = None
+    message: str = ""
     stats: dict[str, Any] = field(default_factory=dict)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import SolverError
-from .base import SolveOutput
+from .base import Basis, SolveOutput
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..compile import LinearProgram
@@ -141,7 +141,12 @@ def solve(lp: LinearProgram, time_limit: float | None = None, verbose: bool = Fa
             out.row_dual = np.asarray(sol.row_dual, dtype=float)
             out.col_dual = -np.asarray(sol.col_dual, dtype=float)
         if status == "optimal" and not lp.integer.any():
-            out.basis = h.getBasis()
+            b = h.getBasis()
+            out.basis = Basis(
+                np.fromiter((int(v) for v in b.col_status), dtype=np.int8, count=len(b.col_status)),
+                np.fromiter((int(v) for v in b.row_status), dtype=np.int8, count=len(b.row_status)),
+                bool(b.valid),
+            )
     elif status == "infeasible" and not lp.integer.any():
         out.dual_ray = _ray(h, lp)
     elif status == "unbounded":
