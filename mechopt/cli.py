@@ -148,26 +148,17 @@ class _Progress:
 # ------------------------------------------------------------------------------ solve
 def _solve(args: argparse.Namespace) -> int:
     from . import modelfile
-    from .backends import highs
-    from .compile import compile_design
-    from .result import build_result
-
     env, design, meta = modelfile.load(args.model, grid=args.grid)
     say = _Progress(args.quiet)
     name = meta["name"]
     say(f"{name}: {env.n_agents} agents, {env.n_profiles} profiles, {env.n_outcomes} outcomes; {design.describe()}")
-    t0 = time.perf_counter()
-    lp = compile_design(design)
-    t_compile = time.perf_counter() - t0
-    sz = lp.sizes
-    say(f"compile  {sz['rows']} rows x {sz['cols']} cols, {sz['nnz']} nonzeros  ({t_compile:.2f} s)")
-    t0 = time.perf_counter()
-    out = highs.solve(lp)
-    t_solve = time.perf_counter() - t0
-    say(f"solve    highs: {out.status}  ({t_solve:.2f} s)")
-    t0 = time.perf_counter()
-    result = build_result(design, lp, out, certify=args.certify)
-    t_verify = time.perf_counter() - t0
+    result = design.solve(certify=args.certify)
+    stages = result.stages
+    t_compile, t_solve, t_verify = stages.get("compile", 0.0), stages.get("solve", 0.0), stages.get("verify", 0.0)
+    if result.lp is not None:
+        sz = result.lp.sizes
+        say(f"compile  {sz['rows']} rows x {sz['cols']} cols, {sz['nnz']} nonzeros  ({t_compile:.2f} s)")
+    say(f"solve    highs: {result.status}  ({t_solve:.2f} s)")
     if result.verification:
         say(f"verify   {'ok' if result.verification.get('ok') else 'FAILED'}  ({t_verify:.2f} s)")
     want = result.status == "infeasible" or (args.certify and result.status == "optimal")

@@ -95,7 +95,7 @@ class Design:
         return compile_design(self, exact=exact)
 
     def solve(self, backend: str = "highs", certify: bool = False, **options: Any) -> Result:
-        """Compile, solve, recover and verify.
+        """Compile, solve, recover and verify, with fallbacks (see :mod:`mechopt.pipeline`).
 
         Parameters
         ----------
@@ -106,9 +106,20 @@ class Design:
         certify : bool
             Attach an exact optimality certificate to an optimum.
         **options
-            Passed to the backend (e.g. ``time_limit=60``, ``verbose=True``).
+            ``time_limit=`` (seconds, whole pipeline), ``border=`` (Border reduced
+            form: None automatic, True required, False off), ``ic_generation=``
+            (None automatic, True, False), ``reductions=False`` (the plain LP),
+            ``fallback=False`` (no re-solve when an answer is rejected), and
+            HiGHS options by name (e.g. ``verbose=True``, ``solver="ipm"``).
+
+        Returns
+        -------
+        Result
+            ``status`` (:class:`~mechopt.status.Status`), ``objective``,
+            ``mechanism``, ``verification``, ``reductions`` (with ``fallback``),
+            ``message`` (why, for anything but optimal).
         """
-        from .solve import solve
+        from .pipeline import solve
 
         return solve(self, backend=backend, certify=certify, **options)
 

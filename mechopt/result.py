@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .status import Status
+
 if TYPE_CHECKING:  # pragma: no cover
     from .backends.base import SolveOutput
     from .compile import LinearProgram
@@ -29,12 +31,16 @@ class Result:
 
     Attributes
     ----------
-    status : str
-        ``"optimal"``, ``"infeasible"``, ``"unbounded"``, ``"time_limit"``,
-        ``"optimal_inaccurate"`` (the solver claimed an optimum that the
-        independent verifier rejected), ``"error"``.
+    status : Status
+        A :class:`~mechopt.status.Status` (string-compatible): ``optimal``,
+        ``infeasible``, ``unbounded``, ``unverified`` (every fallback ended with
+        an answer the independent verifier rejected), ``time_limit``,
+        ``interrupted``, ``error``.
+    message : str
+        Why, for anything but ``optimal`` (empty for an optimum).
     objective : float or None
-        Optimal value (None unless optimal).
+        Optimal value; for ``unverified`` the float value of the rejected answer
+        (see ``verification`` for its worst violations); else None.
     mechanism : Mechanism or None
     verification : dict
         The independent verifier's report (``ok``, ``max_violation`` per family, …).
@@ -45,18 +51,24 @@ class Result:
     """
 
     design: Design
-    lp: LinearProgram
+    lp: LinearProgram | None
     output: SolveOutput
-    status: str
+    status: Status
     mechanism: Mechanism | None = None
     verification: dict = field(default_factory=dict)
     certify: bool = False
+    message: str = ""
+    stages: dict = field(default_factory=dict)
+    fallback: list = field(default_factory=list)
     _certificate: Any = field(default=None, repr=False)
     _duals: dict | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)
+
     @property
     def objective(self) -> float | None:
-        return self.output.objective if self.status == "optimal" else None
+        return self.output.objective if self.status in (Status.OPTIMAL, Status.UNVERIFIED) else None
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -65,15 +77,24 @@ class Result:
 
     @property
     def solver(self) -> dict[str, Any]:
-        out = {**self.output.stats, "build_seconds": self.lp.build_seconds}
-        if not self.lp.layout.ex_post_x:  # Border reduction: ex post allocation recovered after the solve
-            out["recover_seconds"] = self.lp.recover_seconds
+        """Backend stats (name, seconds, iterations, raw status) plus ``build_seconds``,
+        ``recover_seconds`` and ``stages`` (seconds per pipeline stage, summed over fallbacks)."""
+        out = {**self.output.stats}
+        if self.lp is not None:
+            out["build_seconds"] = self.lp.build_seconds
+            if not self.lp.layout.ex_post_x:  # Border reduction: ex post allocation recovered after the solve
+                out["recover_seconds"] = self.lp.recover_seconds
+        out["stages"] = dict(self.stages)
         return out
 
     @property
     def reductions(self) -> dict[str, Any]:
-        """Formulation reductions the compiler used (adjacent IC, interim payments)."""
-        return self.lp.reductions
+        """The formulation of the final LP (see :mod:`mechopt.compile.reductions`): ``ic`` per
+        agent, ``payments``, ``allocation``, ``why`` (reason per reduction) and ``fallback``:
+        the list of ``{"reduction" or "solver": ..., "reason": ...}`` steps the pipeline took."""
+        base = dict(self.lp.reductions) if self.lp is not None else {}
+        base["fallback"] = list(self.fallback)
+        return base
 
     @property
     def duals(self) -> dict[str, pd.DataFrame]:
@@ -81,7 +102,7 @@ class Result:
         if self._duals is None:
             self._duals = {}
             y = self.output.row_dual
-            if y is not None:
+            if y is not None and self.lp is not None:
                 for f in self.lp.families:
                     df = self.lp.labels(f.name).copy()
                     df["dual"] = y[f.start: f.stop]
@@ -115,7 +136,8 @@ class Result:
         """A JSON-ready summary (status, objective, metrics, verification, solver)."""
         m = self.metrics
         return {
-            "status": self.status,
+            "status": str(self.status),
+            "message": self.message,
             "objective": self.objective,
             "metrics": {k: m[k] for k in ("revenue", "welfare", "utility")} if m else {},
             "verification": {
@@ -126,11 +148,22 @@ class Result:
         }
 
     def __repr__(self) -> str:
-        lines = [f"Result: {self.status}" + (f", objective {self.objective:.8g}" if self.objective is not None else "")]
+        head = f"Result: {self.status}"
+        if self.objective is not None:
+            head += f", objective {self.objective:.8g}"
+        lines = [head]
+        if self.message:
+            lines.append(f"  message : {self.message}")
         lines.append(f"  design  : {self.design.describe()}")
         lines.append(f"  env     : {self.design.env!r}")
-        s = self.lp.sizes
-        lines.append(f"  LP      : {s['rows']} rows x {s['cols']} cols, nnz {s['nnz']}; reductions {self.reductions}")
+        if self.lp is not None:
+            s = self.lp.sizes
+            lines.append(f"  LP      : {s['rows']} rows x {s['cols']} cols, nnz {s['nnz']}")
+            red = {k: v for k, v in self.lp.reductions.items() if k not in ("why", "border_reason")}
+            lines.append(f"  reductions: {red}")
+        for step in self.fallback:
+            what = step.get("reduction") or step.get("solver")
+            lines.append(f"  fallback: {what} ({step.get('reason', '')})")
         if self.mechanism is not None:
             m = self.metrics
             lines.append(
@@ -140,20 +173,8 @@ class Result:
             worst = max(self.verification["max_violation"].values(), default=0.0)
             lines.append(f"  verified: {self.verification['ok']} (worst violation {worst:.2e})")
         st = self.solver
-        lines.append(f"  solver  : {st.get('name')} {st.get('seconds', 0):.3f}s, build {st['build_seconds']:.3f}s")
+        line = f"  solver  : {st.get('name')} {st.get('seconds', 0) or 0:.3f}s"
+        if "build_seconds" in st:
+            line += f", build {st['build_seconds']:.3f}s"
+        lines.append(line)
         return "\n".join(lines)
-
-
-def build_result(design: Design, lp: LinearProgram, out: SolveOutput, certify: bool) -> Result:
-    """Recover the mechanism from a backend's output and run the independent verifier."""
-    from .mechanism import Mechanism
-
-    result = Result(design, lp, out, out.status, certify=certify)
-    if out.z is not None and np.all(np.isfinite(out.z)):
-        x, p = lp.mechanism_arrays(out.z)
-        x = np.where(np.abs(x) < 1e-12, 0.0, x)
-        result.mechanism = Mechanism(design.env, x, p, name="LP optimum")
-        result.verification = result.mechanism.check(design)
-        if out.status == "optimal" and not result.verification["ok"]:
-            result.status = "optimal_inaccurate"
-    return result

@@ -225,7 +225,9 @@ def test_result_tables_and_duals_are_labelled():
 def test_write_lp_file(tmp_path):
     env = mo.single_item([mo.Agent("b1", [1, 2])])
     lp = mo.Design(env, ic="dsic", ir="ex_post").compile()
-    lp.write(tmp_path / "m.mps")
+    from mechopt.backends.highs import write_lp
+
+    write_lp(lp, tmp_path / "m.mps")
     assert (tmp_path / "m.mps").read_text().startswith(("NAME", "*"))
     assert lp.sizes["rows"] == lp.A.shape[0]
 

@@ -41,11 +41,12 @@ import scipy.sparse as sp
 from ..design import Design
 from . import border as border_mod
 from . import budget, ic, interim, ir, lottery
-from .layout import Data, Layout, Rows, affine_in_type, payments_can_be_interim, value_groups
+from .layout import Data, Layout, Rows, value_groups
 from .objective import objective_vector
+from .plan import Plan, make_plan
 from .terms import pairs
 
-__all__ = ["LinearProgram", "Family", "compile_design"]
+__all__ = ["LinearProgram", "Family", "Plan", "compile_design", "make_plan", "value_scale"]
 
 LABEL_KEYS = ("agent", "type", "report", "profile", "group", "threshold")
 
@@ -110,8 +111,22 @@ class LinearProgram:
     exact: dict | None = None
     build_seconds: float = 0.0
     recover_seconds: float = 0.0
-    options: dict = field(default_factory=dict)
+    plan: Plan = field(default_factory=Plan)
+    scale: float = 1.0
     _label_cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def options(self) -> dict:
+        """Keyword arguments of :func:`compile_design` that rebuild this LP (its plan)."""
+        return {"plan": self.plan}
+
+    def payment_columns(self) -> np.ndarray:
+        """Boolean mask (N,) of the columns in money units (ex post or interim payments)."""
+        mask = np.zeros(self.A.shape[1], dtype=bool)
+        for name, (a, b) in self.column_blocks().items():
+            if name == "p" or name.startswith("Pbar:"):
+                mask[a:b] = True
+        return mask
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -195,36 +210,21 @@ class LinearProgram:
                 out[f"C:{name}"] = (lay.C0[i], lay.C0[i] + lay.shape[i])
         return out
 
-    def mechanism_arrays(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Allocation ``(S, K)`` and ex post payments ``(S, n)`` from a solution vector.
-
-        Under the Border reduction the allocation is recovered from the interim
-        win probabilities (:func:`mechopt.compile.border.recover_allocation`;
-        its time is kept in ``recover_seconds``).
-        """
+    def payments(self, z: np.ndarray) -> np.ndarray:
+        """Ex post payments ``(S, n)`` from a solution vector (interim payments broadcast)."""
         lay = self.layout
-        if lay.ex_post_x:
-            x = z[lay.x0: lay.x0 + lay.S * lay.K].reshape(lay.S, lay.K)
-        else:
-            x, self.recover_seconds = border_mod.recover_allocation(self, z)
         p = np.empty((lay.S, lay.n))
         for i in range(lay.n):
             p[:, i] = z[lay.pcol(np.arange(lay.S), i)]
-        return x, p
+        return p
 
-    # ------------------------------------------------------------------ export
-    def to_highs(self):
-        """A ``highspy.Highs`` object holding this LP (as a minimization of −c)."""
-        from ..backends.highs import build_highs
-
-        return build_highs(self)
-
-    def write(self, path: str) -> None:
-        """Write the LP to an ``.mps`` or ``.lp`` file (format from the suffix), for debugging."""
-        h = self.to_highs()
-        status = h.writeModel(str(path))
-        if str(status) not in ("HighsStatus.kOk", "HighsStatus.kWarning"):
-            raise OSError(f"HiGHS could not write {path}: {status}")
+    def allocation(self, z: np.ndarray) -> np.ndarray | None:
+        """Ex post allocation ``(S, K)`` from a solution vector; None under a reduced form
+        (the pipeline's recover stage, :mod:`mechopt.recover`, rebuilds it)."""
+        lay = self.layout
+        if not lay.ex_post_x:
+            return None
+        return z[lay.x0: lay.x0 + lay.S * lay.K].reshape(lay.S, lay.K)
 
     def __repr__(self) -> str:
         s = self.sizes
@@ -241,42 +241,27 @@ def _type_values(env, agent_codes: np.ndarray, type_codes: np.ndarray) -> np.nda
     return out
 
 
-def plan(
-    design: Design, reductions: bool = True, border: bool | None = None, ic_pairs: dict | None = None
-) -> tuple[Layout, dict[str, Any]]:
-    """Decide the layout and the reductions for a design (see :func:`compile_design`)."""
-    env = design.env
-    groups = [value_groups(V) for V in env.values_exact]
-    interim_payments = reductions and payments_can_be_interim(design)
-    need_interim = env.is_independent and (design.ic == "bic" or design.ir in ("interim", "ex_ante"))
-    interim_agents = tuple(range(env.n_agents)) if need_interim else ()
-    info: dict[str, Any] = {"payments": "interim" if interim_payments else "ex_post"}
-    if design.ic != "none":
-        adj_ok = design.ic == "dsic" or env.is_independent
-        info["ic"] = {
-            a.name: "adjacent" if reductions and adj_ok and affine_in_type(a.types_exact, V) else "all pairs"
-            for a, V in zip(env.agents, env.values_exact)
-        }
-        if design.ic == "bic":
-            info["bic"] = "interim variables" if env.is_independent else "conditional beliefs"
-    use_border, why = False, "switched off"
-    if border is not False and reductions:
-        use_border, why = border_mod.applies(design, groups, info, interim_payments, ic_pairs,
-                                             size_check=border is None)
-        if border and not use_border:
-            from ..errors import SpecError
+def value_scale(design: Design) -> float:
+    """The problem's money unit: the power of two nearest the largest |value|, |cost|, |outside option|.
 
-            raise SpecError(f"the Border reduction does not apply to this design: {why}")
-    if env.kind == "single_item":
-        info["allocation"] = "interim (Border)" if use_border else "ex post"
-        info["border_reason"] = why
-    lay = Layout(env.shape, env.n_outcomes, interim_payments, interim_agents, groups, ex_post_x=not use_border)
-    return lay, info
+    Values, costs, outside options and payments are all in this unit; the HiGHS
+    backend divides money columns and rows by it (exactly, being a power of two)
+    so that the LP it solves has O(1) data whatever units the user chose.
+    """
+    env = design.env
+    big = max(
+        [float(np.abs(V).max()) if V.size else 0.0 for V in env.values]
+        + [float(np.abs(env.cost).max()) if env.cost.size else 0.0]
+        + [float(np.abs(U).max()) if U.size else 0.0 for U in env.outside]
+    )
+    if not np.isfinite(big) or big == 0.0:
+        return 1.0
+    return float(2.0 ** np.round(np.log2(big)))
 
 
 def compile_design(
     design: Design, exact: bool = False, reductions: bool = True, ic_pairs: dict | None = None,
-    border: bool | None = None,
+    border: bool | None = None, plan: Plan | None = None,
 ) -> LinearProgram:
     """Build the LP of a design.
 
@@ -286,8 +271,8 @@ def compile_design(
     exact : bool
         Also keep the exact (Fraction) coefficients in ``LinearProgram.exact``.
     reductions : bool
-        Allow the adjacent-IC and interim-payment reductions (both exact: they
-        never change the optimum; turn off to get the plain formulation).
+        Allow the reductions (all exact: they never change the optimum; turn off
+        to get the plain formulation).
     ic_pairs : dict, optional
         ``{agent index: (t, s)}``: write only these (true type, report) IC pairs
         for that agent (used by IC row generation; the LP is then a relaxation).
@@ -295,18 +280,16 @@ def compile_design(
         The Border reduction (:mod:`mechopt.compile.border`): ``None`` (default)
         uses it where it provably applies and the grid is not too small;
         ``True`` requires it (error if it does not apply); ``False`` never.
+    plan : Plan, optional
+        A formulation decided before (``lp.plan``); overrides the three options above.
+        ``compile_design(lp.design, exact=True, plan=lp.plan)`` is ``lp``'s exact twin.
     """
     start = time.perf_counter()
-    env = design.env
-    lay, info = plan(design, reductions, border, ic_pairs)
-    if ic_pairs:
-        info["ic"] = {
-            a.name: f"generated ({len(ic_pairs[i][0])} of {a.n_types * (a.n_types - 1)} pairs)" if i in ic_pairs
-            else info["ic"][a.name]
-            for i, a in enumerate(design.env.agents)
-        }
+    if plan is None:
+        plan = make_plan(design, reductions=reductions, border=border, ic_pairs=ic_pairs)
+    lay = _layout(design, plan)
     data = Data.of(design, exact=False)
-    blocks = _build_rows(design, lay, info, data, ic_pairs)
+    blocks = _build_rows(design, lay, plan, data)
     c, offset = objective_vector(design, lay, data)
     A, rhs, eq, families = _assemble(blocks, lay.n_cols)
     N = lay.n_cols
@@ -317,13 +300,21 @@ def compile_design(
     if design.deterministic:
         ub[lay.x0: lay.x0 + lay.n_x] = 1.0
         integer[lay.x0: lay.x0 + lay.n_x] = True
-    lp = LinearProgram(design, A, rhs, eq, c, offset, lb, ub, integer, families, lay, info)
-    lp.options = {"reductions": reductions, "ic_pairs": ic_pairs, "border": not lay.ex_post_x}
+    lp = LinearProgram(design, A, rhs, eq, c, offset, lb, ub, integer, families, lay, plan.describe(design),
+                       plan=plan, scale=value_scale(design))
     if exact:
-        lp.exact = _exact_form(design, lay, info, ic_pairs)
+        lp.exact = _exact_form(design, lay, plan)
     lp.build_seconds = time.perf_counter() - start
-    del env
     return lp
+
+
+def _layout(design: Design, plan: Plan) -> Layout:
+    env = design.env
+    groups = [value_groups(V) for V in env.values_exact]
+    need_interim = env.is_independent and (design.ic == "bic" or design.ir in ("interim", "ex_ante"))
+    interim_agents = tuple(range(env.n_agents)) if need_interim else ()
+    return Layout(env.shape, env.n_outcomes, plan.payments == "interim", interim_agents, groups,
+                  ex_post_x=not plan.border)
 
 
 def _nonnegative(lay: Layout) -> np.ndarray:
@@ -333,7 +324,7 @@ def _nonnegative(lay: Layout) -> np.ndarray:
     return np.concatenate([lay.X0[i] + np.arange(lay.shape[i]) for i in range(lay.n)])
 
 
-def _build_rows(design: Design, lay: Layout, info: dict, data: Data, ic_pairs: dict | None = None) -> list[Rows]:
+def _build_rows(design: Design, lay: Layout, plan: Plan, data: Data) -> list[Rows]:
     env = design.env
     out = []
     if not lay.ex_post_x:
@@ -359,7 +350,8 @@ def _build_rows(design: Design, lay: Layout, info: dict, data: Data, ic_pairs: d
     if design.ic != "none":
         fam = Rows("ic", data)
         for i, a in enumerate(env.agents):
-            t, s = ic_pairs[i] if ic_pairs and i in ic_pairs else pairs(a.n_types, info["ic"][a.name] == "adjacent")
+            mode = plan.ic[i]
+            t, s = plan.ic_pairs[i] if mode == "generated" else pairs(a.n_types, mode == "adjacent")
             if design.ic == "dsic":
                 ic.dsic_rows(fam, lay, i, t, s)
             elif env.is_independent:
@@ -423,10 +415,10 @@ def _codes(b: Rows) -> dict[str, np.ndarray]:
     return out
 
 
-def _exact_form(design: Design, lay: Layout, info: dict, ic_pairs: dict | None = None) -> dict:
+def _exact_form(design: Design, lay: Layout, plan: Plan) -> dict:
     """The same rows in exact arithmetic: COO triplets with Fraction values."""
     data = Data.of(design, exact=True)
-    blocks = _build_rows(design, lay, info, data, ic_pairs)
+    blocks = _build_rows(design, lay, plan, data)
     rows, cols, vals, rhs, eq = [], [], [], [], []
     offset = 0
     for b in blocks:

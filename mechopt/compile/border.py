@@ -44,24 +44,22 @@ none; ``budget`` ex_ante or none; ``allocation="free"``; not deterministic;
 interim payments; no IC row generation; and ``Π(T_i + 1) ≤ 2 · Π T_i`` (the
 Border rows are then no more numerous than twice the lottery rows they replace).
 
-**Recovery** (:func:`recover_allocation`): an ex post allocation with the
-optimal reduced form is found by a small transportation LP (HiGHS), and
-payments are ``p_i(θ) = P̄_i(θ_i)``.  The independent verifier then checks the
+**Recovery** (:func:`mechopt.recover.recover_allocation`, the pipeline's
+recover stage): an ex post allocation with the optimal reduced form is found
+by a small transportation LP (HiGHS), and payments are ``p_i(θ) = P̄_i(θ_i)``.  The independent verifier then checks the
 recovered mechanism like any other.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..design import Design
 from .layout import Layout, Rows
 
-__all__ = ["applies", "cumulative_rows", "border_rows", "expected_cost", "recover_allocation"]
+__all__ = ["applies", "cumulative_rows", "border_rows", "q_columns"]
 
 SIZE_RATIO = 2.0  # Border rows allowed per profile
 
@@ -118,8 +116,9 @@ def applies(design: Design, groups: list, info: dict[str, Any], interim_payments
     return True, "applies"
 
 
-def _q_col(lay: Layout, i: int, t: np.ndarray) -> np.ndarray:
-    return lay.X0[i] + t  # one value group per agent
+def q_columns(lay: Layout, i: int, t: np.ndarray) -> np.ndarray:
+    """Columns of agent i's interim win probabilities ``Q_i(t)`` (one value group per agent)."""
+    return lay.X0[i] + t
 
 
 def cumulative_rows(rows: Rows, lay: Layout) -> None:
@@ -131,7 +130,7 @@ def cumulative_rows(rows: Rows, lay: Layout) -> None:
         local = rows.new(T, data.zeros(T), equality=True, agent=i, type=a)
         rows.terms(local, lay.C0[i] + a, data.ones(T))
         rows.terms(local[:-1], lay.C0[i] + a[:-1] + 1, -data.ones(T - 1))
-        rows.terms(local, _q_col(lay, i, a), -data.marg[i])
+        rows.terms(local, q_columns(lay, i, a), -data.marg[i])
 
 
 def border_rows(rows: Rows, lay: Layout) -> None:
@@ -155,96 +154,3 @@ def border_rows(rows: Rows, lay: Layout) -> None:
     for i in range(lay.n):
         keep = np.flatnonzero(idx[i] < lay.shape[i])
         rows.terms(local[keep], lay.C0[i] + idx[i][keep], -data.ones(keep.size))
-
-
-def expected_cost(lay: Layout, data) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """``Σ_s π(s) Σ_k c_k x(s, k)`` on the interim columns: ``Σ_i c_{i+1} Σ_t f_i(t) Q_i(t)``.
-
-    Returns per-agent column and coefficient arrays (empty where the cost is 0).
-    """
-    cols, vals = [], []
-    for i in range(lay.n):
-        if data.cost[i + 1] != 0:
-            T = lay.shape[i]
-            cols.append(_q_col(lay, i, np.arange(T)))
-            vals.append(data.cost[i + 1] * data.marg[i])
-    return cols, vals
-
-
-def interim_q(lp, z: np.ndarray) -> list[np.ndarray]:
-    """The interim win probabilities Q_i from a solution vector."""
-    lay = lp.layout
-    return [z[_q_col(lay, i, np.arange(lay.shape[i]))] for i in range(lay.n)]
-
-
-def recover_allocation(lp, z: np.ndarray) -> tuple[np.ndarray, float]:
-    """An ex post allocation ``x`` (S, K) whose interim win probabilities are the LP's Q.
-
-    Solves the transportation LP ``y(s, i) ≥ 0``, ``Σ_i y(s, i) ≤ 1``,
-    ``Σ_{θ_{-i}} π_{-i}(θ_{-i}) y((t, θ_{-i}), i) = Q_i(t)`` with HiGHS; the
-    equalities carry slacks whose sum is minimized, so a Q that meets Border's
-    inequalities only up to solver tolerance still yields the nearest
-    allocation (the verifier judges the result).  ``x(s, 0) = 1 − Σ_i y(s, i)``.
-
-    Returns
-    -------
-    x : ndarray, shape (S, K)
-    seconds : float
-        Time spent (building and solving the LP).
-    """
-    import highspy
-
-    start = time.perf_counter()
-    lay = lp.layout
-    env = lp.design.env
-    S, n = lay.S, lay.n
-    Q = [np.clip(q, 0.0, 1.0) for q in interim_q(lp, z)]
-    prof = np.arange(S)
-    own = np.unravel_index(prof, lay.shape)
-    joint = env.joint_prior.reshape(-1)
-    offs = np.concatenate([[0], np.cumsum(lay.shape)])
-    m_def = int(offs[-1])
-    # columns: y(s, i) at s·n + i, then slacks u+ (m_def), u− (m_def)
-    N = S * n + 2 * m_def
-    r_parts, c_parts, v_parts = [], [], []
-    for i in range(n):
-        f = np.asarray(env.agents[i].prior, dtype=float)
-        r_parts += [prof, S + offs[i] + own[i]]
-        c_parts += [prof * n + i, prof * n + i]
-        v_parts += [np.ones(S), joint / f[own[i]]]
-    d = np.arange(m_def)
-    r_parts += [S + d, S + d]
-    c_parts += [S * n + d, S * n + m_def + d]
-    v_parts += [np.ones(m_def), -np.ones(m_def)]
-    A = sp.csc_matrix((np.concatenate(v_parts), (np.concatenate(r_parts), np.concatenate(c_parts))),
-                      shape=(S + m_def, N))
-    A.sort_indices()
-    target = np.concatenate(Q)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    # y = 0 with slacks = Q is a feasible start: primal simplex only improves it
-    # (measured at T = 201 per bidder: 0.4 s, against 3.8 s for dual simplex)
-    h.setOptionValue("simplex_strategy", 4)
-    model = highspy.HighsLp()
-    model.num_col_, model.num_row_ = N, S + m_def
-    model.col_cost_ = np.concatenate([np.zeros(S * n), np.ones(2 * m_def)])
-    model.col_lower_ = np.zeros(N)
-    model.col_upper_ = np.full(N, np.inf)
-    model.row_lower_ = np.concatenate([np.full(S, -np.inf), target])
-    model.row_upper_ = np.concatenate([np.ones(S), target])
-    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    model.a_matrix_.start_ = A.indptr
-    model.a_matrix_.index_ = A.indices
-    model.a_matrix_.value_ = A.data
-    model.a_matrix_.num_col_, model.a_matrix_.num_row_ = N, S + m_def
-    h.passModel(model)
-    h.run()
-    y = np.asarray(h.getSolution().col_value, dtype=float)[: S * n].reshape(S, n)
-    y = np.clip(y, 0.0, 1.0)
-    total = y.sum(axis=1)
-    over = total > 1.0
-    y[over] /= total[over, None]
-    x = np.empty((S, lay.K))
-    x[:, 1:] = y
-    x[:, 0] = np.clip(1.0 - y.sum(axis=1), 0.0, 1.0)
-    return x, time.perf_counter() - start

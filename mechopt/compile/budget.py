@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .border import expected_cost
 from .layout import Layout, Rows
 
 
@@ -32,12 +31,7 @@ def budget_rows(rows: Rows, lay: Layout, level: str) -> None:
             for i in range(lay.n):
                 T = lay.shape[i]
                 rows.terms(np.full(T, local[0]), lay.P0[i] + np.arange(T), data.marg[i])
-            if not lay.ex_post_x:  # Border reduction: expected cost through Q_i
-                for col, val in zip(*expected_cost(lay, data)):
-                    rows.terms(np.full(col.size, local[0]), col, -val)
-                return
-            for k in range(lay.K):
-                if data.cost[k] != 0:
-                    rows.terms(np.full(S, local[0]), lay.xcol(np.arange(S), k), -data.cost[k] * data.joint)
+            for col, val in zip(*lay.expected_cost_terms(data)):
+                rows.terms(np.full(col.size, local[0]), col, -val)
         else:
             _surplus_terms(rows, lay, np.repeat(local, S), np.arange(S), data.joint)

@@ -178,6 +178,42 @@ class Layout:
         """Type index of agent i at every profile, shape (S,)."""
         return np.unravel_index(np.arange(self.S), self.shape)[i]
 
+    # Expected linear functionals of the allocation, written on whatever columns hold it:
+    # the ex post lotteries x, or (Border reduced form) the interim win probabilities
+    # Q_i = X̄_i of a single item, where outcome i+1 is "agent i wins".
+    def expected_cost_terms(self, data: Data) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Columns and coefficients of ``E[c(x)] = Σ_s π(s) Σ_k c_k x(s, k)``."""
+        cols, vals = [], []
+        if self.ex_post_x:
+            prof = np.arange(self.S)
+            for k in range(self.K):
+                if data.cost[k] != 0:
+                    cols.append(self.xcol(prof, k))
+                    vals.append(data.cost[k] * data.joint)
+            return cols, vals
+        for i in range(self.n):
+            if data.cost[i + 1] != 0:
+                cols.append(self.X0[i] + np.arange(self.shape[i]))
+                vals.append(data.cost[i + 1] * data.marg[i])
+        return cols, vals
+
+    def expected_value_terms(self, data: Data) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Columns and coefficients of ``E[Σ_i v_i(x, θ_i)]``."""
+        cols, vals = [], []
+        if self.ex_post_x:
+            prof = np.arange(self.S)
+            for i in range(self.n):
+                own = self.own_type(i)
+                for k in range(self.K):
+                    cols.append(self.xcol(prof, k))
+                    vals.append(data.V[i][own, k] * data.joint)
+            return cols, vals
+        for i in range(self.n):
+            t = np.arange(self.shape[i])
+            cols.append(self.X0[i] + t)
+            vals.append(data.V[i][t, i + 1] * data.marg[i])
+        return cols, vals
+
     def xcol(self, prof: np.ndarray, k: int | np.ndarray) -> np.ndarray:
         return self.x0 + prof * self.K + k
 

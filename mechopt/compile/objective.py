@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..design import Design
-from . import border
 from .layout import Data, Layout
 
 
@@ -24,40 +23,23 @@ def _accumulate(c: np.ndarray, cols: np.ndarray, vals: np.ndarray, exact: bool) 
 
 
 def objective_vector(design: Design, lay: Layout, data: Data):
-    """Return ``(c, offset)`` in the arithmetic of ``data``."""
+    """Return ``(c, offset)`` in the arithmetic of ``data``.
+
+    The allocation terms come from the layout (:meth:`Layout.expected_value_terms`,
+    :meth:`Layout.expected_cost_terms`), so the same code serves ex post lotteries
+    and reduced forms.
+    """
     c = data.zeros(lay.n_cols)
-    S, K = lay.S, lay.K
-    prof = np.arange(S)
+    prof = np.arange(lay.S)
     kind = design.objective
     if kind in ("revenue", "utility"):
         sign = 1 if kind == "revenue" else -1
         for i in range(lay.n):
             _accumulate(c, lay.pcol(prof, i), sign * data.joint, data.exact)
-    if not lay.ex_post_x:  # Border reduction: allocation only through Q_i = X̄_i
-        return _interim_objective(kind, c, lay, data)
     if kind in ("revenue", "welfare"):
-        for k in range(K):
-            if data.cost[k] != 0:
-                _accumulate(c, lay.xcol(prof, k), -data.cost[k] * data.joint, data.exact)
-    if kind in ("welfare", "utility"):
-        for i in range(lay.n):
-            own = lay.own_type(i)
-            for k in range(K):
-                _accumulate(c, lay.xcol(prof, k), data.V[i][own, k] * data.joint, data.exact)
-    return c, data.zeros(1)[0]
-
-
-def _interim_objective(kind: str, c: np.ndarray, lay: Layout, data: Data):
-    """Welfare and cost terms on the interim win probabilities (single item, Border reduction).
-
-    ``Σ_s π(s) x(s, i+1) = Σ_t f_i(t) Q_i(t)``, and agent i values only outcome i+1.
-    """
-    if kind in ("revenue", "welfare"):
-        cols, vals = border.expected_cost(lay, data)
-        for col, val in zip(cols, vals):
+        for col, val in zip(*lay.expected_cost_terms(data)):
             _accumulate(c, col, -val, data.exact)
     if kind in ("welfare", "utility"):
-        for i in range(lay.n):
-            t = np.arange(lay.shape[i])
-            _accumulate(c, lay.X0[i] + t, data.V[i][t, i + 1] * data.marg[i], data.exact)
+        for col, val in zip(*lay.expected_value_terms(data)):
+            _accumulate(c, col, val, data.exact)
     return c, data.zeros(1)[0]

@@ -1,0 +1,167 @@
+"""The formulation plan: which reductions an LP uses, decided once and stored on the LP.
+
+A :class:`Plan` is immutable and holds, per agent, how IC rows are written
+(``adjacent`` | ``all pairs`` | ``generated``), whether payments are ``interim``
+or ``ex_post``, whether the allocation is ``ex post`` or the ``Border`` reduced
+form, and the reason each reduction does or does not apply.  The float LP,
+its exact twin (certificates) and every fallback are built from a plan, never
+re-guessed: ``compile_design(design, plan=lp.plan, exact=True)`` is the exact
+twin of ``lp``.
+
+:meth:`Plan.without` drops a reduction (the pipeline's fallback when the
+verifier rejects a reduced answer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from .layout import value_groups
+from .reductions import REDUCTIONS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..design import Design
+
+__all__ = ["Plan", "make_plan"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a design is formulated.
+
+    Attributes
+    ----------
+    ic : tuple of str
+        Per agent: ``"adjacent"``, ``"all pairs"`` or ``"generated"`` (empty when ``ic="none"``).
+    payments : {"interim", "ex_post"}
+    allocation : {"ex post", "Border"}
+    ic_pairs : dict or None
+        ``{agent index: (t, s)}`` for generated IC rows (the LP is then a relaxation
+        until generation ends).
+    reasons : dict
+        Reduction name → ``"applies"``, ``"off"`` or why it does not apply.
+    disabled : tuple of str
+        Reductions switched off (by the user or by a fallback).
+    """
+
+    ic: tuple[str, ...] = ()
+    payments: str = "ex_post"
+    allocation: str = "ex post"
+    ic_pairs: dict | None = field(default=None, compare=False)
+    reasons: dict = field(default_factory=dict, compare=False)
+    disabled: tuple[str, ...] = ()
+
+    @property
+    def border(self) -> bool:
+        return self.allocation == "Border"
+
+    def uses(self, name: str) -> bool:
+        """Whether the reduction ``name`` (see :data:`~mechopt.compile.reductions.REDUCTIONS`) is in use."""
+        if name == "border":
+            return self.border
+        if name == "interim_payments":
+            return self.payments == "interim"
+        if name == "adjacent_ic":
+            return "adjacent" in self.ic
+        if name == "generated_ic":
+            return "generated" in self.ic
+        raise KeyError(f"unknown reduction {name!r}; choose one of {', '.join(REDUCTIONS)}")
+
+    def with_pairs(self, ic_pairs: dict) -> Plan:
+        """The same plan with generated IC pairs for the agents in ``ic_pairs``."""
+        ic = tuple("generated" if i in ic_pairs else mode for i, mode in enumerate(self.ic))
+        return replace(self, ic=ic, ic_pairs=ic_pairs)
+
+    def describe(self, design: Design) -> dict[str, Any]:
+        """The reductions in the readable form of ``result.reductions``."""
+        env = design.env
+        out: dict[str, Any] = {"payments": self.payments}
+        if design.ic != "none":
+            names = {}
+            for i, a in enumerate(env.agents):
+                mode = self.ic[i]
+                if mode == "generated" and self.ic_pairs and i in self.ic_pairs:
+                    mode = f"generated ({len(self.ic_pairs[i][0])} of {a.n_types * (a.n_types - 1)} pairs)"
+                names[a.name] = mode
+            out["ic"] = names
+            if design.ic == "bic":
+                out["bic"] = "interim variables" if env.is_independent else "conditional beliefs"
+        if env.kind == "single_item":
+            out["allocation"] = "interim (Border)" if self.border else "ex post"
+            out["border_reason"] = self.reasons.get("border", "")
+        out["why"] = dict(self.reasons)
+        return out
+
+
+def make_plan(
+    design: Design, reductions: bool = True, border: bool | None = None, ic_pairs: dict | None = None,
+    disabled: tuple[str, ...] = (),
+) -> Plan:
+    """Decide the formulation of a design.
+
+    Parameters
+    ----------
+    design : Design
+    reductions : bool
+        False: the plain LP (no reduction at all).
+    border : bool, optional
+        ``None``: the Border reduced form where it provably applies and the grid
+        is not too small; ``True``: required (error if it does not apply);
+        ``False``: off.
+    ic_pairs : dict, optional
+        Generated IC pairs ``{agent: (t, s)}``.
+    disabled : tuple of str
+        Reductions to leave out (names of :data:`~mechopt.compile.reductions.REDUCTIONS`).
+    """
+    env = design.env
+    off = set(disabled)
+    if not reductions:
+        off |= set(REDUCTIONS)
+    if border is False:
+        off.add("border")
+    reasons: dict[str, str] = {}
+
+    ok, why = REDUCTIONS["interim_payments"].applies(design)
+    interim = ok and "interim_payments" not in off
+    reasons["interim_payments"] = "off" if ok and not interim else why
+
+    ic: tuple[str, ...] = ()
+    if design.ic != "none":
+        adj = REDUCTIONS["adjacent_ic"]
+        modes, why_adj = [], []
+        for i in range(env.n_agents):
+            ok, why = adj.applies_to(design, i)
+            use = ok and "adjacent_ic" not in off
+            modes.append("adjacent" if use else "all pairs")
+            if not ok:
+                why_adj.append(why)
+        ic = tuple(modes)
+        reasons["adjacent_ic"] = ("off" if "adjacent_ic" in off else "; ".join(why_adj)) or "applies"
+
+    groups = [value_groups(V) for V in env.values_exact]
+    use_border = False
+    if "border" in off:
+        reasons["border"] = "switched off"
+    else:
+        ic_names = {a.name: mode for a, mode in zip(env.agents, ic)}
+        use_border, why = REDUCTIONS["border"].applies(
+            design, groups=groups, ic=ic_names, interim_payments=interim, ic_pairs=ic_pairs,
+            size_check=border is None,
+        )
+        reasons["border"] = why
+        if border and not use_border:
+            from ..errors import SpecError
+
+            raise SpecError(f"the Border reduction does not apply to this design: {why}")
+    plan = Plan(ic=ic, payments="interim" if interim else "ex_post",
+                allocation="Border" if use_border else "ex post", reasons=reasons, disabled=tuple(sorted(off)))
+    if ic_pairs:
+        plan = plan.with_pairs(ic_pairs)
+    return plan
+
+
+def lazy_agents(plan: Plan) -> list[int]:
+    """Agents whose IC family is written in full (candidates for row generation)."""
+    return [i for i, mode in enumerate(plan.ic) if mode == "all pairs"]
+

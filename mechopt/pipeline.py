@@ -1,0 +1,281 @@
+"""The one pipeline: plan → compile → solve → recover → verify (→ certify), with fallbacks.
+
+Every way of solving a design goes through :func:`solve`: ``Design.solve``, the
+CLI, sweeps.  Stages are timed (``result.solver["stages"]``) and logged on the
+``"mechopt"`` logger (standard :mod:`logging`; the CLI prints INFO lines to stderr).
+
+Fallbacks (each step recorded in ``result.reductions["fallback"]`` as
+``{"reduction" or "solver": ..., "reason": ...}``):
+
+1. **Solver.** When HiGHS ends without an answer (interior point without a
+   status, numerical trouble: status ``error``), the same LP is solved again with
+   dual simplex, then with dual simplex and presolve off.
+2. **Reductions.** When the independent verifier rejects the answer of a
+   reduced LP, that reduction is switched off and the design solved again, in
+   the order of :data:`~mechopt.compile.reductions.FALLBACK_ORDER` (Border
+   reduced form, generated IC rows, adjacent IC, interim payments).
+3. **Tolerances.** When the plain LP's answer is still rejected, it is solved
+   once more with tight HiGHS tolerances (1e-10).
+
+A result is ``unverified`` only when every fallback failed; it then still
+reports the float objective and the worst violation (``result.verification``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .compile import compile_design, value_scale
+from .compile.generation import ic_gains, initial_pairs
+from .compile.plan import Plan, lazy_agents, make_plan
+from .compile.reductions import FALLBACK_ORDER, REDUCTIONS
+from .errors import SolverError, SpecError
+from .recover import mechanism_arrays
+from .result import Result
+from .status import Status
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .compile import LinearProgram
+    from .design import Design
+
+__all__ = ["solve", "BACKENDS"]
+
+log = logging.getLogger("mechopt")
+
+BACKENDS = ("highs", "cvxpy")
+MAX_ROUNDS = 200
+SOLVER_RETRIES = (
+    ("dual simplex", {"solver": "simplex", "simplex_strategy": 1}),
+    ("dual simplex without presolve", {"solver": "simplex", "simplex_strategy": 1, "presolve": False}),
+)
+TIGHT = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+
+
+def solve(
+    design: Design, backend: str = "highs", certify: bool = False, *, ic_generation: bool | None = None,
+    border: bool | None = None, reductions: bool = True, fallback: bool = True,
+    time_limit: float | None = None, **options: Any,
+) -> Result:
+    """Solve a design; see :meth:`mechopt.Design.solve` for the user-facing options.
+
+    Parameters
+    ----------
+    design : Design
+    backend : {"highs", "cvxpy"}
+    certify : bool
+        Attach an exact optimality certificate to an optimum (the full IC family is then used).
+    ic_generation : bool, optional
+        Generate IC rows lazily (``None``: when the full family exceeds 20,000 rows).
+    border : bool, optional
+        The Border reduced form (single item, BIC): ``None`` automatic, ``True`` required, ``False`` off.
+    reductions : bool
+        False: the plain LP, no reduction.
+    fallback : bool
+        Re-solve without a reduction (or with another solver) when an answer is rejected.
+    time_limit : float, optional
+        Seconds for the whole pipeline; on expiry the status is ``time_limit``.
+    **options
+        Backend options (HiGHS options by name; cvxpy: ``constraints=``, ``objective=``, ``solver=``).
+    """
+    if backend not in BACKENDS:
+        raise SolverError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    start = time.perf_counter()
+    deadline = None if time_limit is None else start + float(time_limit)
+    if time_limit is not None and not (np.isfinite(time_limit) and time_limit > 0):
+        raise SpecError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    custom = backend == "cvxpy" and (options.get("constraints") is not None or options.get("objective") is not None)
+    if custom and certify:
+        raise SpecError("certify=True cannot be used with user constraints or objectives (cvxpy backend): the "
+                        "certificate would be for the LP without them; drop certify or the custom terms")
+    if backend == "cvxpy":
+        # user constraints may refer to any ex post column: keep the plain ex post formulation
+        border = False
+        reductions = reductions and not custom
+    run = _Run(design, backend, certify, deadline, options, start)
+    try:
+        plan = make_plan(design, reductions=reductions, border=border)
+        lazy = lazy_agents(plan)
+        ok, why = REDUCTIONS["generated_ic"].applies(design, lazy=lazy, backend=backend, certify=certify)
+        generate = ok if ic_generation is None else bool(ic_generation and lazy)
+        plan.reasons["generated_ic"] = why if ic_generation is None else ("on" if generate else "off")
+        result = run.attempt(plan, generate)
+        if fallback:
+            result = run.fall_back(result, plan, generate)
+    except KeyboardInterrupt:
+        result = run.interrupted()
+    result.stages = dict(run.stages)
+    result.fallback = list(run.fallbacks)
+    result.stages["total"] = time.perf_counter() - start
+    log.info("done     %s%s (%.2f s)", result.status,
+             f", objective {result.objective:.8g}" if result.objective is not None else "", result.stages["total"])
+    return result
+
+
+class _Run:
+    """State of one pipeline run: timings, fallbacks, the time budget."""
+
+    def __init__(self, design: Design, backend: str, certify: bool, deadline: float | None, options: dict,
+                 start: float) -> None:
+        self.design, self.backend, self.certify = design, backend, certify
+        self.deadline, self.options = deadline, options
+        self.stages: dict[str, float] = {"compile": 0.0, "solve": 0.0, "recover": 0.0, "verify": 0.0}
+        self.fallbacks: list[dict[str, str]] = []
+        self.last_lp: LinearProgram | None = None
+        self.start = start
+
+    # ------------------------------------------------------------------ stages
+    def _timed(self, stage: str, fn, *args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.stages[stage] += time.perf_counter() - t0
+
+    def _remaining(self) -> float | None:
+        if self.deadline is None:
+            return None
+        return max(0.01, self.deadline - time.perf_counter())
+
+    def compile(self, plan: Plan) -> LinearProgram:
+        lp = self._timed("compile", compile_design, self.design, plan=plan)
+        self.last_lp = lp
+        s = lp.sizes
+        log.info("compile  %d rows x %d cols, %d nonzeros (%.2f s)", s["rows"], s["cols"], s["nnz"], lp.build_seconds)
+        return lp
+
+    def backend_solve(self, lp: LinearProgram, extra: dict | None = None):
+        if self.backend == "highs":
+            from .backends import highs as mod
+        else:
+            from .backends import cvxpy as mod
+        opts = {**self.options, **(extra or {})}
+        if self.deadline is not None:
+            opts["time_limit"] = self._remaining()
+        out = self._timed("solve", mod.solve, lp, **opts)
+        log.info("solve    %s: %s (%.2f s)", self.backend, out.status, out.stats.get("seconds", 0.0))
+        return out
+
+    def solve_lp(self, lp: LinearProgram, extra: dict | None = None):
+        """Solve with the backend, retrying other HiGHS methods when it ends without an answer."""
+        out = self.backend_solve(lp, extra)
+        if self.backend != "highs" or out.status != "error":
+            return out
+        for label, opts in SOLVER_RETRIES:
+            self.fallbacks.append({"solver": label, "reason": out.message or f"HiGHS status {out.stats.get('raw_status')}"})
+            log.info("fallback solver: %s (%s)", label, out.message)
+            out = self.backend_solve(lp, {**(extra or {}), **opts})
+            if out.status != "error":
+                break
+        return out
+
+    def recover_verify(self, lp: LinearProgram, out) -> Result:
+        from .mechanism import Mechanism
+
+        result = Result(self.design, lp, out, Status(out.status), certify=self.certify, message=out.message)
+        if out.z is not None and np.all(np.isfinite(out.z)):
+            x, p = self._timed("recover", mechanism_arrays, lp, out.z)
+            x = np.where(np.abs(x) < 1e-12, 0.0, x)
+            result.mechanism = Mechanism(self.design.env, x, p, name="LP optimum")
+            result.verification = self._timed("verify", result.mechanism.check, self.design)
+            ok = bool(result.verification.get("ok"))
+            log.info("verify   %s (worst violation %.2e)", "ok" if ok else "REJECTED",
+                     max(result.verification.get("max_violation", {}).values(), default=0.0))
+            if out.status == "optimal" and not ok:
+                result.status = Status.UNVERIFIED
+                result.message = _rejection(result.verification)
+        elif out.status == "optimal":
+            result.status = Status.ERROR
+            result.message = "the solver reported an optimum without a finite solution"
+        return result
+
+    # ------------------------------------------------------------------ attempts
+    def attempt(self, plan: Plan, generate: bool, extra: dict | None = None) -> Result:
+        if generate and lazy_agents(plan):
+            lp, out = self._generate(plan, extra)
+        else:
+            lp = self.compile(plan)
+            out = self.solve_lp(lp, extra)
+        return self.recover_verify(lp, out)
+
+    def _generate(self, plan: Plan, extra: dict | None):
+        """IC row generation (see :mod:`mechopt.compile.generation`)."""
+        env = self.design.env
+        lazy = lazy_agents(plan)
+        tol = 1e-9 * value_scale(self.design)  # separation tolerance, in the problem's money unit
+        pairs = {i: initial_pairs(env.agents[i].types) for i in lazy}
+        rounds, added = 0, False
+        while rounds < MAX_ROUNDS:
+            rounds += 1
+            lp = self.compile(plan.with_pairs(pairs))
+            out = self.solve_lp(lp, extra)
+            if out.status != "optimal":
+                break
+            x, p = lp.allocation(out.z), lp.payments(out.z)
+            added = False
+            for i in lazy:
+                T = env.shape[i]
+                gain = ic_gains(self.design, x, p, i)
+                t, s = pairs[i]
+                gain[t, s] = -np.inf
+                np.fill_diagonal(gain, -np.inf)
+                nt, ns = np.nonzero(gain > tol)
+                if nt.size:
+                    code = np.unique(np.concatenate([t * T + s, nt * T + ns]))
+                    pairs[i] = (code // T, code % T)
+                    added = True
+            log.info("generate round %d: %s", rounds, "added violated IC pairs" if added else "no violated IC pair")
+            if not added:
+                break
+        if out.status == "unbounded" or (out.status == "optimal" and added):
+            # an unbounded relaxation proves nothing; the full LP decides
+            lp = self.compile(plan)
+            out = self.solve_lp(lp, extra)
+        out.stats["ic_rounds"] = rounds
+        return lp, out
+
+    def fall_back(self, result: Result, plan: Plan, generate: bool) -> Result:
+        if result.status in (Status.OPTIMAL, Status.INFEASIBLE, Status.UNBOUNDED, Status.INTERRUPTED,
+                             Status.TIME_LIMIT):
+            return result
+        disabled = set(plan.disabled)
+        for name in FALLBACK_ORDER:
+            used = generate if name == "generated_ic" else plan.uses(name)
+            if not used:
+                continue
+            reason = result.message or f"status {result.status}"
+            self.fallbacks.append({"reduction": name, "reason": reason})
+            log.info("fallback without %s (%s)", name, reason)
+            disabled.add(name)
+            if name == "generated_ic":
+                generate = False
+            else:
+                plan = make_plan(self.design, disabled=tuple(disabled))
+            result = self.attempt(plan, generate)
+            if result.status not in (Status.UNVERIFIED, Status.ERROR):
+                return result
+        if result.status in (Status.UNVERIFIED, Status.ERROR) and self.backend == "highs":
+            reason = result.message or f"status {result.status}"
+            self.fallbacks.append({"solver": "tight tolerances (1e-10), no presolve", "reason": reason})
+            log.info("fallback solver: tight tolerances (%s)", reason)
+            retry = self.attempt(plan, generate, {**TIGHT, "presolve": False})
+            if retry.status != Status.ERROR:
+                result = retry
+        return result
+
+    def interrupted(self) -> Result:
+        from .backends.base import SolveOutput
+
+        out = SolveOutput("interrupted", message="interrupted by the user (Ctrl-C)", stats={"name": self.backend})
+        lp = self.last_lp
+        return Result(self.design, lp, out, Status.INTERRUPTED, certify=self.certify, message=out.message)
+
+
+def _rejection(verification: dict) -> str:
+    worst = verification.get("max_violation", {})
+    bad = {k: v for k, v in worst.items() if v > verification.get("tol", 0.0)}
+    items = ", ".join(f"{k} {v:.2e}" for k, v in sorted(bad.items(), key=lambda kv: -kv[1])) or "see verification"
+    return f"the independent verifier rejected the solver's optimum (worst violations: {items})"
