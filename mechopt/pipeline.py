@@ -165,7 +165,8 @@ class _Run:
         if self.backend != "highs" or out.status != "error":
             return out
         for label, opts in SOLVER_RETRIES:
-            self.fallbacks.append({"solver": label, "reason": out.message or f"HiGHS status {out.stats.get('raw_status')}"})
+            reason = out.message or f"HiGHS status {out.stats.get('raw_status')}"
+            self.fallbacks.append({"solver": label, "reason": reason})
             log.info("fallback solver: %s (%s)", label, out.message)
             out = self.backend_solve(lp, {**(extra or {}), **opts})
             if out.status != "error":

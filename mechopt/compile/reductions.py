@@ -40,8 +40,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from . import border as border_mod
 from .layout import affine_in_type, payments_can_be_interim
 
