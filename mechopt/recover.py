@@ -21,7 +21,7 @@ from .backends.highs import highs_lp
 if TYPE_CHECKING:  # pragma: no cover
     from .compile import LinearProgram
 
-__all__ = ["mechanism_arrays", "recover_allocation", "interim_q"]
+__all__ = ["mechanism_arrays", "recover_allocation", "interim_q", "balanced_payments"]
 
 
 def mechanism_arrays(lp: LinearProgram, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -29,7 +29,49 @@ def mechanism_arrays(lp: LinearProgram, z: np.ndarray) -> tuple[np.ndarray, np.n
     x = lp.allocation(z)
     if x is None:
         x, lp.recover_seconds = recover_allocation(lp, z)
-    return x, lp.payments(z)
+    p = lp.payments(z)
+    design = lp.design
+    if lp.plan.payments == "interim" and design.budget in ("exact", "ex_post"):
+        p = balanced_payments(design.env, x, p)
+    return x, p
+
+
+def balanced_payments(env, x: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Ex post payments that balance the budget at every profile, with unchanged interim payments.
+
+    Given payments ``p`` (S, n) (e.g. interim payments ``P̄_i(θ_i)`` broadcast to
+    profiles) whose expected surplus ``E[Σ_i p_i − c(x)]`` is ``≥ 0``, let
+    ``D = c(x) − Σ_i p_i − E[c(x) − Σ_i p_i]`` (mean zero) and, with independent
+    types, add ``g_1 = D − E[D | θ_1]`` to agent 1's payment and
+    ``g_2 = E[D | θ_1]`` to agent 2's.  Then ``E[g_1 | θ_1] = 0`` and
+    ``E[g_2 | θ_2] = E[D] = 0`` (independence), so every agent's interim payment
+    is unchanged (IC, IR and the objective with them), and
+    ``Σ_i p_i − c(x) = −E[D_0] ≥ 0`` at every profile: exactly the expected
+    surplus (d'Aspremont & Gérard-Varet 1979; Börgers 2015, ch. 3).
+
+    Parameters
+    ----------
+    env : Environment
+        Independent prior, at least two agents.
+    x : ndarray, shape (S, K)
+    p : ndarray, shape (S, n)
+
+    Returns
+    -------
+    ndarray, shape (S, n)
+    """
+    prior = env.joint_prior.reshape(-1)
+    gap = x @ env.cost - p.sum(axis=1)
+    D = gap - prior @ gap
+    f1 = np.asarray(env.agents[0].prior, dtype=float)
+    Dv = D.reshape(env.shape[0], -1)  # (T_1, rest), C order
+    w = prior.reshape(env.shape[0], -1)
+    cond = np.where(f1 > 0, (w * Dv).sum(axis=1) / np.where(f1 > 0, f1, 1.0), 0.0)  # E[D | θ_1]
+    g2 = np.repeat(cond, Dv.shape[1])
+    out = p.copy()
+    out[:, 0] += D - g2
+    out[:, 1] += g2
+    return out
 
 
 def interim_q(lp: LinearProgram, z: np.ndarray) -> list[np.ndarray]:

@@ -2,6 +2,13 @@
 
 ``exact``: ``= 0`` at every profile; ``ex_post``: ``≥ 0`` at every profile
 (labels: ``profile``); ``ex_ante``: ``≥ 0`` in expectation (one row).
+
+With interim payments (:class:`~mechopt.compile.reductions.InterimPayments`)
+``exact`` and ``ex_post`` budgets become one ex ante row (``= 0`` and ``≥ 0``):
+with independent types and at least two agents, interim payments that balance
+the budget in expectation are the interim payments of ex post payments that
+balance it at every profile (d'Aspremont & Gérard-Varet 1979; the construction
+is :func:`mechopt.recover.balanced_payments`).
 """
 
 from __future__ import annotations
@@ -22,7 +29,14 @@ def _surplus_terms(rows: Rows, lay: Layout, local: np.ndarray, prof: np.ndarray,
 
 def budget_rows(rows: Rows, lay: Layout, level: str) -> None:
     data, S = rows.data, lay.S
-    if level in ("exact", "ex_post"):
+    if lay.interim_payments and level in ("exact", "ex_post"):
+        local = rows.new(1, data.zeros(1), equality=level == "exact")
+        for i in range(lay.n):
+            T = lay.shape[i]
+            rows.terms(np.full(T, local[0]), lay.P0[i] + np.arange(T), data.marg[i])
+        for col, val in zip(*lay.expected_cost_terms(data)):
+            rows.terms(np.full(col.size, local[0]), col, -val)
+    elif level in ("exact", "ex_post"):
         local = rows.new(S, data.zeros(S), equality=level == "exact", profile=np.arange(S))
         _surplus_terms(rows, lay, local, np.arange(S), data.ones(S))
     elif level == "ex_ante":

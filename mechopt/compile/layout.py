@@ -109,16 +109,23 @@ def payments_can_be_interim(design: Design) -> bool:
     """Whether ``p_i(θ) = P̄_i(θ_i)`` loses nothing.
 
     True with independent priors when no constraint and no objective looks at
-    ex post payments: IC is bic/none, IR is interim/ex_ante/none, budget is
-    ex_ante/none.  Every constraint and the objective then depend on payments
-    only through E[p_i | θ_i], so any feasible mechanism's interim payments
-    give a feasible mechanism with the same value.
+    ex post payments except through the budget: IC is bic/none, IR is
+    interim/ex_ante/none, and the budget is ex_ante/none, or exact/ex_post with
+    at least two agents.  Every IC and IR row and the objective depend on
+    payments only through E[p_i | θ_i]; an exact (or no-deficit) budget at every
+    profile is then met by ex post payments with the same interim payments
+    whenever it is met in expectation (d'Aspremont & Gérard-Varet 1979; see
+    :func:`mechopt.recover.balanced_payments`).
     """
+    env = design.env
+    budget_ok = design.budget in ("ex_ante", "none") or (
+        design.budget in ("exact", "ex_post") and env.n_agents >= 2
+    )
     return (
-        design.env.is_independent
+        env.is_independent
         and design.ic in ("bic", "none")
         and design.ir in ("interim", "ex_ante", "none")
-        and design.budget in ("ex_ante", "none")
+        and budget_ok
     )
 
 

@@ -20,7 +20,11 @@ adjacent IC          scalar types, values affine in the own type, DSIC (or BIC
                      discrete form e.g. in Elkind 2007)
 interim payments     independent prior and no constraint or objective that reads
                      ex post payments: ``p_i(θ) = E[p_i | θ_i]`` keeps every
-                     constraint and the objective unchanged
+                     constraint and the objective unchanged; an exact or
+                     no-deficit budget (two or more agents) is then one ex ante
+                     row, and balanced ex post payments with the same interim
+                     payments are built after the solve (d'Aspremont &
+                     Gérard-Varet 1979)
 Border reduced form  single item, BIC, independent prior: an interim allocation
                      is implementable iff Border's inequalities hold (Border
                      1991, 2007; Che, Kim & Mierendorff 2013); see
@@ -107,9 +111,11 @@ class InterimPayments(Reduction):
         if not env.is_independent:
             return False, "the prior is correlated"
         for key, ok in (("ic", ("bic", "none")), ("ir", ("interim", "ex_ante", "none")),
-                        ("budget", ("ex_ante", "none"))):
+                        ("budget", ("ex_ante", "none", "exact", "ex_post"))):
             if getattr(design, key) not in ok:
                 return False, f"{key}={getattr(design, key)!r} reads ex post payments"
+        if design.budget in ("exact", "ex_post") and env.n_agents < 2:
+            return False, f"budget={design.budget!r} with one agent binds at every type"
         return False, "ex post payments are needed"  # pragma: no cover
 
 
