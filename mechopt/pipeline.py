@@ -14,8 +14,12 @@ Fallbacks (each step recorded in ``result.reductions["fallback"]`` as
    reduced LP, that reduction is switched off and the design solved again, in
    the order of :data:`~mechopt.compile.reductions.FALLBACK_ORDER` (Border
    reduced form, generated IC rows, adjacent IC, interim payments).
+   Before dropping anything, the same LP is solved once with tight HiGHS
+   tolerances (1e-10): a reduced form whose answer is feasible only up to the
+   default 1e-7 (Border's inequalities, whose recovered allocation then misses
+   IC by 1e-5) is usually fixed by that alone, at the cost of one small LP.
 3. **Tolerances.** When the plain LP's answer is still rejected, it is solved
-   once more with tight HiGHS tolerances (1e-10).
+   once more with tight tolerances and presolve off.
 
 A result is ``unverified`` only when every fallback failed; it then still
 reports the float objective and the worst violation (``result.verification``).
@@ -239,9 +243,13 @@ class _Run:
         return lp, out
 
     def fall_back(self, result: Result, plan: Plan, generate: bool) -> Result:
-        if result.status in (Status.OPTIMAL, Status.INFEASIBLE, Status.UNBOUNDED, Status.INTERRUPTED,
-                             Status.TIME_LIMIT):
+        if result.status not in (Status.UNVERIFIED, Status.ERROR):
             return result
+        if self.backend == "highs" and result.status == Status.UNVERIFIED:
+            # cheapest first: the same (reduced) LP with tight tolerances
+            result = self._retry_tight(result, plan, generate)
+            if result.status not in (Status.UNVERIFIED, Status.ERROR):
+                return result
         disabled = set(plan.disabled)
         for name in FALLBACK_ORDER:
             used = generate if name == "generated_ic" else plan.uses(name)
@@ -258,14 +266,17 @@ class _Run:
             result = self.attempt(plan, generate)
             if result.status not in (Status.UNVERIFIED, Status.ERROR):
                 return result
-        if result.status in (Status.UNVERIFIED, Status.ERROR) and self.backend == "highs":
-            reason = result.message or f"status {result.status}"
-            self.fallbacks.append({"solver": "tight tolerances (1e-10), no presolve", "reason": reason})
-            log.info("fallback solver: tight tolerances (%s)", reason)
-            retry = self.attempt(plan, generate, {**TIGHT, "presolve": False})
-            if retry.status != Status.ERROR:
-                result = retry
+        if self.backend == "highs" and result.status == Status.UNVERIFIED:
+            result = self._retry_tight(result, plan, generate, presolve=False)
         return result
+
+    def _retry_tight(self, result: Result, plan: Plan, generate: bool, presolve: bool = True) -> Result:
+        reason = result.message or f"status {result.status}"
+        label = "tight tolerances (1e-10)" + ("" if presolve else ", no presolve")
+        self.fallbacks.append({"solver": label, "reason": reason})
+        log.info("fallback solver: %s (%s)", label, reason)
+        retry = self.attempt(plan, generate, {**TIGHT, **({} if presolve else {"presolve": False})})
+        return result if retry.status == Status.ERROR else retry
 
     def interrupted(self) -> Result:
         from .backends.base import SolveOutput
