@@ -203,6 +203,9 @@ def solve(lp: LinearProgram, time_limit: float | None = None, verbose: bool = Fa
         h.setOptionValue("presolve", "off")
         raw, interrupted = _solve_once(h)
         ray = _ray(h, lp, R) if raw == "kInfeasible" and not lp.integer.any() else None
+    if not interrupted and raw == "kUnboundedOrInfeasible" and lp.integer.any():
+        # a MIP: "unbounded or infeasible" is decided by its feasibility problem (zero cost)
+        raw, interrupted = _decide_mip(h, lp.A.shape[1])
     seconds = time.perf_counter() - start
     info = h.getInfo()
     status = "interrupted" if interrupted else _STATUS.get(raw, "error")
@@ -243,6 +246,21 @@ def solve(lp: LinearProgram, time_limit: float | None = None, verbose: bool = Fa
         if has:
             out.primal_ray = D * np.asarray(ray, dtype=float)
     return out
+
+
+def _decide_mip(h, n_cols: int) -> tuple[str, bool]:
+    """Status of a MIP that HiGHS called "unbounded or infeasible".
+
+    With zero costs the MIP is a feasibility problem: infeasible there means
+    infeasible; feasible means the original MIP is not infeasible, hence unbounded.
+    """
+    cost = np.asarray(h.getLp().col_cost_, dtype=float).copy()
+    h.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), np.zeros(n_cols))
+    raw, interrupted = _solve_once(h)
+    h.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
+    if raw == "kOptimal":
+        return "kUnbounded", interrupted
+    return raw, interrupted
 
 
 def _ray(h, lp: LinearProgram, R: np.ndarray | None = None, tol: float = 1e-7) -> np.ndarray | None:
