@@ -753,15 +753,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
-def launch() -> None:
-    """Console-script entry point: ``main()`` with Ctrl-C handled from the first import on."""
-    try:
-        code = main()
-    except KeyboardInterrupt:  # pragma: no cover - between returning and exiting
-        code = EXIT_INTERRUPTED
-        print("mechopt: interrupted", file=sys.stderr)
-    sys.exit(code)
-
-
 if __name__ == "__main__":  # pragma: no cover
-    launch()
+    sys.exit(main())
