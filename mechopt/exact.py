@@ -151,7 +151,11 @@ def exact_array(values: Any, what: str = "array") -> np.ndarray:
     if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
         if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
             raise SpecError(f"{what} contains NaN or infinite numbers; give finite numbers only")
-        arr = values.astype(object)
+        if values.dtype.kind == "f" and values.dtype != np.float64:  # keep float32/float16 scalars: their own repr
+            arr = np.empty(values.shape, dtype=object)
+            arr.ravel()[:] = list(values.ravel())
+        else:
+            arr = values.astype(object)
     else:
         try:
             arr = np.array(values, dtype=object)

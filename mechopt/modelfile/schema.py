@@ -51,6 +51,7 @@ VALUATIONS: tuple[str, ...] = Valuation.__args__
 METHODS: tuple[str, ...] = Method.__args__
 STATUSES: tuple[str, ...] = Status.__args__
 PROB_TOL = 1e-9
+MAX_DEPTH = 32  # nesting of number arrays (numpy allows 64 dimensions; one per agent is plenty)
 
 IC = Literal["dsic", "bic", "none"]
 IR = Literal["ex_post", "interim", "ex_ante", "none"]
@@ -153,14 +154,17 @@ def _array(v: Any) -> np.ndarray:
     if len(v) == 0:
         raise _fail("is empty; give at least one number")
 
-    def walk(x: Any, sub: str) -> Any:
+    def walk(x: Any, sub: str, depth: int) -> Any:
         if isinstance(x, (list, tuple)):
+            if depth >= MAX_DEPTH:
+                raise _fail(f"arrays are nested more than {MAX_DEPTH} levels deep; use one level per agent "
+                            "(prior.joint) or two (type vectors, value tables)")
             if len(x) == 0:
                 raise _fail("is an empty list; give numbers", sub)
-            return [walk(y, f"{sub}[{j}]") for j, y in enumerate(x)]
+            return [walk(y, f"{sub}[{j}]", depth + 1) for j, y in enumerate(x)]
         return _fraction(x, sub)
 
-    nested = walk(v, "")
+    nested = walk(v, "", 0)
     shape: list[int] = []
     x = nested
     while isinstance(x, list):
