@@ -509,3 +509,22 @@ def test_ctrl_c_during_startup_imports():
         assert err == "mechopt: interrupted\n", err
         assert out == ""
     assert interrupted >= 1
+
+
+def test_no_verified_answer_exits_1_with_one_line(capsys, monkeypatch):
+    import dataclasses
+
+    import mechopt as mo
+
+    original = mo.Design.solve
+
+    def unverified(self, *a, **k):
+        r = original(self, *a, **k)
+        return dataclasses.replace(r, status="unverified", verification={**r.verification, "ok": False})
+
+    monkeypatch.setattr(mo.Design, "solve", unverified)
+    code, out, err = run(capsys, "solve", "bilateral_trade", "--grid", "3", "--json", "-q")
+    assert code == 1
+    assert json.loads(out)["status"] == "unverified" and json.loads(out)["objective"] is None
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mechopt: error: no verified answer (status unverified)")
