@@ -524,3 +524,16 @@ def test_hostile_numbers(tmp_path, text, fix):
     with pytest.raises(ModelFileError, match=fix) as info:
         mo.load(write(tmp_path, text, "bad.toml"))
     assert "\n" not in str(info.value)
+
+
+def test_problems_in_several_agents_reported_together(tmp_path):
+    text = (BASE.replace(BUYER, BUYER + "\nshare = 0.5\nprior = { weights = [0.5, 0.5] }")
+            .replace('types = { grid = [0, 1, 5] }\n[design]', 'types = { values = [0, 2, 1] }\n[design]')
+            .replace('kind = "bilateral_trade"', 'kind = "bilateral_trade"\ncost = 1'))
+    with pytest.raises(ModelFileError) as info:
+        mo.load(write(tmp_path, text, "bad.toml"))
+    msg = str(info.value)
+    assert "3 problems" in msg and "\n" not in msg, msg
+    for where, fix in (("environment.cost:", "remove it"), ("agents[0].share:", "remove it"),
+                       ("agents[1].types.values:", "sort them")):
+        assert f" {where} " in msg and fix in msg, msg

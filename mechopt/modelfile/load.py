@@ -147,6 +147,11 @@ def _problems(source: str, exc: ValidationError) -> ModelFileError:
         item = describe(err)
         if item not in found:
             found.append(item)
+    return _combined(source, found)
+
+
+def _combined(source: str, found: list[tuple[str, str]]) -> ModelFileError:
+    """One ModelFileError for several (key path, message) problems (at most :data:`MAX_ERRORS` listed)."""
     shown = found[:MAX_ERRORS]
     if len(found) == 1:
         out = _where(source, *found[0])
@@ -236,53 +241,63 @@ def _weights(w: np.ndarray, T: int, path: str, source: str) -> np.ndarray:
     return w
 
 
+def _build_agent(a: AgentSpec, where: str, kind: str, joint: Any, source: str, grid_n: int | None) -> Agent:
+    """One agent of the file (``where`` is its key path, e.g. ``agents[0]``)."""
+    if a.share is not None and kind != "partnership":
+        raise _where(source, f"{where}.share",
+                     f"only partnership agents have a share, not kind {kind!r}; remove it")
+    if a.values is not None and kind != "table":
+        raise _where(source, f"{where}.values",
+                     f"value tables belong to kind 'table'; kind {kind!r} computes values; remove it")
+    types, prior = _agent_types(a, where, source, grid_n)
+    T = len(types)
+    if a.prior is not None:
+        if prior is not None:
+            raise _where(source, f"{where}.prior",
+                         "a distribution's discretization already sets the prior; remove prior")
+        if joint is not None:
+            raise _where(source, f"{where}.prior",
+                         "with a [prior] joint table the marginals come from the joint prior; remove prior")
+        if isinstance(a.prior, WeightsPrior):
+            if grid_n is not None and isinstance(a.types, GridTypes):
+                raise _where(source, f"{where}.prior.weights",
+                             f"--grid {grid_n} cannot re-grid types with listed weights; "
+                             "drop --grid for this model")
+            prior = _weights(a.prior.weights, T, f"{where}.prior.weights", source)
+    with _at(source, where):
+        return Agent(a.name, types, prior, a.outside)
+
+
 def _build_environment(spec: ModelSpec, source: str, grid_n: int | None) -> Environment:
     e = spec.environment
     kind = e.kind
+    found: list[tuple[str, str]] = []  # independent problems, reported together
     given = {k for k in ("seller_value", "cost", "items", "valuation", "outcomes") if getattr(e, k) is not None}
     for key in sorted(given - _KIND_KEYS[kind]):
         users = [k for k, keys in _KIND_KEYS.items() if key in keys]
-        raise _where(source, f"environment.{key}",
-                     f"not used by kind {kind!r} (it belongs to {', '.join(users)}); remove it")
+        found.append((f"environment.{key}", f"not used by kind {kind!r} (it belongs to {', '.join(users)}); remove it"))
     if not spec.agents:
-        raise _where(source, "agents", "no agents; add at least one [[agents]] table")
+        found.append(("agents", "no agents; add at least one [[agents]] table"))
+        raise _combined(source, found)
     names = [a.name for a in spec.agents]
     for i, nm in enumerate(names):
         if not nm.strip():
-            raise _where(source, f"agents[{i}].name", "is empty; give the agent a name")
-        if nm in names[:i]:
-            raise _where(source, f"agents[{i}].name", f"{nm!r} is used twice; give every agent its own name")
+            found.append((f"agents[{i}].name", "is empty; give the agent a name"))
+        elif nm in names[:i]:
+            found.append((f"agents[{i}].name", f"{nm!r} is used twice; give every agent its own name"))
     joint = spec.prior.joint if spec.prior is not None else None
     if joint is not None and grid_n is not None:
-        raise _where(source, "prior.joint",
-                     f"--grid {grid_n} cannot re-grid a joint prior listed explicitly; drop --grid for this model")
+        found.append(("prior.joint",
+                      f"--grid {grid_n} cannot re-grid a joint prior listed explicitly; drop --grid for this model"))
 
     agents = []
     for i, a in enumerate(spec.agents):
-        where = f"agents[{i}]"
-        if a.share is not None and kind != "partnership":
-            raise _where(source, f"{where}.share",
-                         f"only partnership agents have a share, not kind {kind!r}; remove it")
-        if a.values is not None and kind != "table":
-            raise _where(source, f"{where}.values",
-                         f"value tables belong to kind 'table'; kind {kind!r} computes values; remove it")
-        types, prior = _agent_types(a, where, source, grid_n)
-        T = len(types)
-        if a.prior is not None:
-            if prior is not None:
-                raise _where(source, f"{where}.prior",
-                             "a distribution's discretization already sets the prior; remove prior")
-            if joint is not None:
-                raise _where(source, f"{where}.prior",
-                             "with a [prior] joint table the marginals come from the joint prior; remove prior")
-            if isinstance(a.prior, WeightsPrior):
-                if grid_n is not None and isinstance(a.types, GridTypes):
-                    raise _where(source, f"{where}.prior.weights",
-                                 f"--grid {grid_n} cannot re-grid types with listed weights; "
-                                 "drop --grid for this model")
-                prior = _weights(a.prior.weights, T, f"{where}.prior.weights", source)
-        with _at(source, where):
-            agents.append(Agent(a.name, types, prior, a.outside))
+        try:
+            agents.append(_build_agent(a, f"agents[{i}]", kind, joint, source, grid_n))
+        except ModelFileError as exc:
+            found.extend(getattr(exc, "problems", None) or [("", str(exc))])
+    if found:
+        raise _combined(source, found)
     if joint is not None:
         shape = tuple(ag.n_types for ag in agents)
         if joint.shape != shape:

@@ -464,7 +464,9 @@ def json_schema() -> dict:
 
 
 def _where(source: str, path: str, msg: str) -> ModelFileError:
-    return ModelFileError(f"{source}: {path}: {msg}" if path else f"{source}: {msg}")
+    err = ModelFileError(f"{source}: {path}: {msg}" if path else f"{source}: {msg}")
+    err.problems = [(path, msg)]
+    return err
 
 
 @contextmanager
