@@ -537,3 +537,12 @@ def test_problems_in_several_agents_reported_together(tmp_path):
     for where, fix in (("environment.cost:", "remove it"), ("agents[0].share:", "remove it"),
                        ("agents[1].types.values:", "sort them")):
         assert f" {where} " in msg and fix in msg, msg
+
+
+def test_save_quotes_any_text(tmp_path):
+    """Strings go through tomli-w: quotes, backslashes, newlines, control and non-ASCII characters survive."""
+    env, design, _ = mo.load("bilateral_trade")
+    title = 'He said "1/3"\\n\ttab\x7f é — ∞\nsecond line'
+    path = mo.save(env, design, tmp_path / "q.toml", title=title, note="a\\b", expected={"note": "'single'"})
+    _, _, meta = mo.load(path)
+    assert meta["title"] == title and meta["note"] == "a\\b" and meta["expected"]["note"] == "'single'"
