@@ -270,7 +270,13 @@ def _certificate(result: Any, certify: bool) -> tuple[Any, float]:
     if not (status == "infeasible" or (certify and status == "optimal")):
         return None, 0.0
     start = time.perf_counter()
-    cert = result.certificate
+    try:
+        cert = result.certificate
+    except Exception as exc:  # noqa: BLE001 - the answer stands without its certificate; say why
+        if os.environ.get("MECHOPT_DEBUG"):
+            raise
+        print(f"mechopt: warning: no certificate ({type(exc).__name__}: {_one_line(exc)})", file=sys.stderr)
+        cert = None
     return cert, time.perf_counter() - start
 
 

@@ -528,3 +528,17 @@ def test_no_verified_answer_exits_1_with_one_line(capsys, monkeypatch):
     assert json.loads(out)["status"] == "unverified" and json.loads(out)["objective"] is None
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("mechopt: error: no verified answer (status unverified)")
+
+
+def test_infeasible_answer_stands_when_the_certificate_fails(capsys, monkeypatch):
+    from mechopt.result import Result
+
+    def boom(self):
+        raise RuntimeError("exact arithmetic ran out")
+
+    monkeypatch.setattr(Result, "certificate", property(boom))
+    code, out, err = run(capsys, "solve", "green_laffont", "--json", "-q")
+    assert code == 0
+    d = json.loads(out)
+    assert d["status"] == "infeasible" and "certificate" not in d  # Green-Laffont: no DSIC efficient balanced
+    assert "Traceback" not in err and "exact arithmetic ran out" in err and len(err.strip().splitlines()) == 1
