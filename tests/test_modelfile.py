@@ -546,3 +546,17 @@ def test_save_quotes_any_text(tmp_path):
     path = mo.save(env, design, tmp_path / "q.toml", title=title, note="a\\b", expected={"note": "'single'"})
     _, _, meta = mo.load(path)
     assert meta["title"] == title and meta["note"] == "a\\b" and meta["expected"]["note"] == "'single'"
+
+
+@pytest.mark.parametrize("call", [
+    lambda p: mo.load(123), lambda p: mo.load(None), lambda p: mo.load("x" * 300), lambda p: mo.load("a\0b"),
+    lambda p: mo.load("bilateral_trade", grid=True), lambda p: mo.load("bilateral_trade", grid=1.5),
+    lambda p: mo.save(1, None, p / "x.toml"), lambda p: mo.save(mo.load("bilateral_trade")[0], None, 5),
+    lambda p: mo.save(mo.load("bilateral_trade")[0], "bic", p / "x.toml"),
+    lambda p: mo.save(mo.load("bilateral_trade")[0], None, p / "missing_dir" / "x.toml"),
+], ids=["int", "None", "long name", "NUL", "grid bool", "grid float", "save env", "save path", "save design",
+        "save dir"])
+def test_bad_api_calls_raise_model_file_errors(call, tmp_path):
+    with pytest.raises(ModelFileError) as info:
+        call(tmp_path)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 400

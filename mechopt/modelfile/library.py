@@ -7,6 +7,7 @@ step in ``setup.py``).  :func:`models_dir` finds whichever exists.
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
@@ -43,6 +44,9 @@ def model_path(path_or_name: str | Path) -> Path:
         No such file or model (with the closest built-in name), a directory, or
         a name the operating system rejects (too long, NUL byte).
     """
+    if not isinstance(path_or_name, (str, os.PathLike)):
+        raise ModelFileError(f"a model is a path or a built-in name (a string), got {type(path_or_name).__name__} "
+                             f"{path_or_name!r:.40}; e.g. mo.load(\"bilateral_trade\")")
     name = str(path_or_name)
     if "\0" in name:
         raise ModelFileError(f"{name!r}: a file name cannot contain a NUL byte; give a path to a .toml file")

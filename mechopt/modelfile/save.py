@@ -11,6 +11,7 @@ built-in ones — ``tomli_w.dumps`` alone splits every array over many lines.
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -234,6 +235,13 @@ def save(env: Environment, design: Design | None, path: str | Path, **metadata: 
         raise ModelFileError(
             f"save: unknown metadata {sorted(unknown)}; use title, reference, description, note, expected"
         )
+    if not isinstance(path, (str, os.PathLike)):
+        raise ModelFileError(f"save: the path must be a string or Path, got {type(path).__name__}; "
+                             "e.g. mo.save(env, design, \"my_model.toml\")")
+    if not isinstance(env, Environment):
+        raise ModelFileError(f"save: the first argument must be an Environment, got {type(env).__name__}")
+    if design is not None and not isinstance(design, Design):
+        raise ModelFileError(f"save: the second argument must be a Design or None, got {type(design).__name__}")
     data = to_dict(env, design, **metadata)
     path = Path(path)
     try:
