@@ -348,10 +348,13 @@ def _solve(args: argparse.Namespace) -> int:
     else:
         print(_report(env, design, meta, result, cert, times, args.grid))
     sys.stdout.flush()
+    if status == "interrupted":  # Ctrl-C reached the solver, which stopped cleanly
+        print("mechopt: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if status not in ANSWERS:
         why = " ".join(str(getattr(result, "message", "") or "").split()) or _why(result)
         print(f"mechopt: error: no verified answer (status {status}): {why}", file=sys.stderr)
-        return EXIT_INTERRUPTED if status == "interrupted" else EXIT_INTERNAL
+        return EXIT_INTERNAL
     if args.check and expected is not None and not expected["matches"]:
         missed = ", ".join(expected["_failed"])
         print(f"mechopt: check failed: {name} differs from its [expected] table ({missed})", file=sys.stderr)

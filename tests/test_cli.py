@@ -483,6 +483,19 @@ def test_interrupt_anywhere_exits_130(capsys, monkeypatch):
     assert code == 130 and err == "mechopt: interrupted\n"
 
 
+def test_interrupted_status_exits_130(capsys, monkeypatch):
+    """The pipeline returns status "interrupted" when Ctrl-C reaches the solver: exit 130, one line."""
+    import dataclasses
+
+    import mechopt as mo
+
+    original = mo.Design.solve
+    monkeypatch.setattr(mo.Design, "solve",
+                        lambda self, *a, **k: dataclasses.replace(original(self, *a, **k), status="interrupted"))
+    code, out, err = run(capsys, "solve", "bilateral_trade", "--grid", "3", "-q")
+    assert code == 130 and err == "mechopt: interrupted\n"
+
+
 def test_ctrl_c_during_startup_imports():
     """The console-script launcher catches Ctrl-C while mechopt is still being imported (about a second)."""
     import signal
