@@ -21,8 +21,8 @@ __all__ = ["models_dir", "builtin_models", "model_path"]
 def models_dir() -> Traversable | Path:
     """The folder of built-in model files (inside the installed package, else the checkout's ``models/``)."""
     packaged = resources.files("mechopt").joinpath("models")
-    if packaged.is_dir():
-        return packaged
+    if packaged.is_dir() and any(p.name.endswith(".toml") for p in packaged.iterdir()):
+        return packaged  # an installed wheel (a stale empty folder in a checkout does not count)
     return Path(__file__).resolve().parents[2] / "models"
 
 
