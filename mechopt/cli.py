@@ -2,44 +2,60 @@
 
 ::
 
-    mechopt solve MODEL [--grid N] [--json] [--out DIR] [--certify] [--quiet]
+    mechopt solve MODEL [--grid N] [--json] [--out DIR] [--certify] [--check] [--quiet]
     mechopt list
-    mechopt show NAME
+    mechopt show MODEL
+    mechopt schema
 
 ``MODEL`` is a path to a model file or the name of a built-in model
-(``mechopt list``).  ``--json`` prints one JSON object (DESIGN.md §3)::
+(``mechopt list``).  ``solve`` runs the same pipeline as :meth:`mechopt.Design.solve`
+(every reduction, IC row generation, fallbacks).  ``--json`` prints one JSON object::
 
     {"model": ..., "status": ..., "objective": ..., "metrics": {"revenue", "welfare"},
      "verification": {"ok", "max_violation": {...}},
      "certificate": {"kind", "verified", "exact", "weight_by_family"},   # infeasible, or --certify
-     "solver": {"name", "seconds"}}
+     "solver": {"name", "seconds"},
+     "expected": {..., "checked": [...], "matches": bool}}               # when the file has [expected]
+
+``--out DIR`` writes ``result.json`` and tidy (long-format) CSV tables: one
+column per profile coordinate (named by agent), then ``outcome``/``agent`` and
+``value``; numbers rounded to the solver's accuracy (1e-9 relative to the
+data's scale).
 
 Exit status: 0 for any answer (optimal, infeasible and unbounded are answers),
-2 for bad input (one line on stderr, no traceback), 1 for an internal failure
-(including a solver that ends without an answer, e.g. an optimum that the
-independent verifier rejects).  Stage messages with timings go to stderr
-unless ``--quiet``.
+2 for bad input (one line on stderr, no traceback), 4 when ``--check`` finds
+the answer differs from the file's ``[expected]``, 130 on Ctrl-C, 1 for an
+internal failure or a solve that ends without a verified answer (one line on
+stderr).  Progress: the pipeline's log (logger ``"mechopt"``, level INFO) and
+one line per stage go to stderr unless ``--quiet``.
+
+Subcommands live in a registry (:func:`register`), so other modules add theirs
+with one call, e.g. ``register("sweep", "solve a model over a parameter grid",
+configure, run)``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from .errors import MechoptError
 
-__all__ = ["main"]
+__all__ = ["main", "register", "COMMANDS"]
 
 ANSWERS = ("optimal", "infeasible", "unbounded")
-_CERT_FUNCTION = {"infeasible": "farkas", "optimal": "optimality"}
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_CHECK, EXIT_INTERRUPTED = 0, 1, 2, 4, 130
+RESERVED = ("agent", "outcome", "value", "quantity")  # column names of the tidy CSVs
 
 
 class _UsageError(Exception):
@@ -47,27 +63,112 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage + message)
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse would print usage + message)
         raise _UsageError(f"{message}; see `{self.prog} --help`")
+
+
+# ------------------------------------------------------------------------------ registry
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: ``configure(parser)`` adds its arguments, ``run(args)`` returns the exit status."""
+
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+    description: str | None = None
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def register(name: str, help: str, configure: Callable[[argparse.ArgumentParser], None],
+             run: Callable[[argparse.Namespace], int], description: str | None = None) -> None:
+    """Add (or replace) a subcommand of ``mechopt``.
+
+    Parameters
+    ----------
+    name : str
+        The word after ``mechopt``.
+    help : str
+        One line for ``mechopt --help``.
+    configure : callable
+        ``configure(parser)`` adds the subcommand's arguments to its argparse parser.
+    run : callable
+        ``run(args) -> int`` does the work and returns the exit status; raise a
+        :class:`~mechopt.errors.MechoptError` for bad input (exit 2, one line).
+    description : str, optional
+        Text of ``mechopt NAME --help`` (default: ``help``).
+    """
+    COMMANDS[name] = Command(name, help, configure, run, description)
 
 
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    p = _Parser(prog="mechopt", description="Exact mechanism design by linear programming.")
+    p = _Parser(prog="mechopt", description="Exact mechanism design by linear programming: verified optimal "
+                "mechanisms, or exact certificates that none exists.",
+                epilog="Run `mechopt COMMAND --help` for the options of a command.")
     p.add_argument("--version", action="version", version=f"mechopt {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="{solve,list,show}", parser_class=_Parser)
-    s = sub.add_parser("solve", help="solve a model file or a built-in model")
-    s.add_argument("model", metavar="MODEL", help="path to a .toml model file, or a built-in name (mechopt list)")
-    s.add_argument("--grid", type=int, metavar="N", help="give every agent's grid (or distribution) N points")
-    s.add_argument("--json", action="store_true", help="print one JSON object (the contract of DESIGN.md)")
-    s.add_argument("--out", metavar="DIR", help="write result.json and the mechanism tables (CSV) to DIR")
-    s.add_argument("--certify", action="store_true", help="attach an exact optimality certificate to an optimum")
-    s.add_argument("--quiet", "-q", action="store_true", help="no progress messages on stderr")
-    sub.add_parser("list", help="list the built-in models")
-    sh = sub.add_parser("show", help="print a model file")
-    sh.add_argument("model", metavar="NAME", help="built-in name or path")
+    names = ",".join(COMMANDS)
+    sub = p.add_subparsers(dest="command", metavar=f"{{{names}}}", parser_class=_Parser)
+    for cmd in COMMANDS.values():
+        sp = sub.add_parser(cmd.name, help=cmd.help, description=cmd.description or cmd.help,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        cmd.configure(sp)
     return p
+
+
+def _grid_arg(text: str) -> int:
+    try:
+        n = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of points >= 2, got {text!r}") from None
+    if n < 2:
+        raise argparse.ArgumentTypeError(f"must be at least 2 points, got {n}")
+    return n
+
+
+_SOLVE_HELP = """\
+Solve a model file (or a built-in model, see `mechopt list`) with the same pipeline
+as Design.solve(): compile the LP, solve it with HiGHS, recover and independently
+verify the mechanism; an infeasible design comes with a Farkas certificate.
+
+--json prints one object with the keys model, status, objective (null unless
+optimal), metrics {revenue, welfare}, verification {ok, max_violation}, certificate
+{kind, verified, exact, weight_by_family} (when infeasible, or with --certify),
+solver {name, seconds}, and expected {..., checked, matches} when the file has an
+[expected] table.
+
+--out DIR writes result.json and tidy CSV tables: allocation.csv (profile
+columns named by agent, then outcome, value), payments.csv (profile columns,
+agent, value), interim_<agent>.csv (type columns, quantity, outcome, value) and,
+with a certificate, certificate_weights.csv (family, row, label, weight, exact).
+
+exit status: 0 an answer (optimal, infeasible, unbounded); 2 bad input; 4 --check
+found a difference from [expected]; 1 no verified answer or internal error;
+130 interrupted (Ctrl-C).
+"""
+
+
+def _configure_solve(s: argparse.ArgumentParser) -> None:
+    s.description = _SOLVE_HELP
+    s.add_argument("model", metavar="MODEL", help="path to a .toml model file, or a built-in name (mechopt list)")
+    s.add_argument("--grid", type=_grid_arg, metavar="N", help="give every agent's grid (or distribution) N points")
+    s.add_argument("--json", action="store_true", help="print one JSON object (fields above) instead of the report")
+    s.add_argument("--out", metavar="DIR", help="write result.json and the mechanism as tidy CSV tables to DIR")
+    s.add_argument("--certify", action="store_true", help="attach an exact optimality certificate to an optimum")
+    s.add_argument("--check", action="store_true",
+                   help="exit 4 when the answer differs from the file's [expected] table (for graders)")
+    s.add_argument("--quiet", "-q", action="store_true", help="no progress messages on stderr")
+
+
+def _configure_show(s: argparse.ArgumentParser) -> None:
+    s.add_argument("model", metavar="MODEL", help="built-in name or path")
+
+
+def _configure_nothing(s: argparse.ArgumentParser) -> None:
+    return None
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -100,29 +201,24 @@ def _finite(x: Any) -> Any:
     return x if math.isfinite(x) else None
 
 
-def _certificate(result: Any, want: bool) -> Any:
-    """result.certificate when the contract asks for one and mechopt.certificates provides it."""
-    if not want:
-        return None
-    needed = _CERT_FUNCTION.get(result.status)
-    if needed is None:
-        return None
-    try:
-        from . import certificates
-    except ImportError:  # pragma: no cover - module not installed
-        return None
-    if not callable(getattr(certificates, needed, None)):
-        return None
-    return result.certificate
+def _status(result: Any) -> str:
+    """The status as a plain string (works for a str-enum and for a str)."""
+    return str(getattr(result.status, "value", result.status))
 
 
-def _payload(name: str, result: Any, cert: Any) -> dict:
-    metrics = result.metrics
+def _sizes(result: Any) -> dict:
+    lp = getattr(result, "lp", None)
+    return dict(getattr(lp, "sizes", None) or {})
+
+
+def _payload(name: str, result: Any, cert: Any, expected: dict | None) -> dict:
+    metrics = result.metrics or {}
     ver = result.verification or {}
+    status = _status(result)
     out: dict[str, Any] = {
         "model": name,
-        "status": result.status,
-        "objective": _finite(result.objective) if result.status == "optimal" else None,
+        "status": status,
+        "objective": _finite(result.objective) if status == "optimal" else None,
         "metrics": {"revenue": _finite(metrics.get("revenue")), "welfare": _finite(metrics.get("welfare"))},
         "verification": {
             "ok": bool(ver.get("ok", False)),
@@ -131,14 +227,81 @@ def _payload(name: str, result: Any, cert: Any) -> dict:
     }
     if cert is not None and hasattr(cert, "to_json"):
         out["certificate"] = cert.to_json()
-    stats = result.output.stats
+    stats = result.solver or {}
     out["solver"] = {"name": stats.get("name"), "seconds": _finite(stats.get("seconds"))}
+    if expected is not None:
+        out["expected"] = {k: v for k, v in expected.items() if not k.startswith("_")}
     return out
 
 
+def _expected(meta: dict, result: Any, grid: int | None) -> dict | None:
+    """The file's [expected] table with ``checked`` (what could be compared) and ``matches``.
+
+    The objective and metrics are compared (within ``tolerance``) only on the
+    file's own grid: with ``--grid`` they refer to another LP.
+    """
+    exp = meta.get("expected") or {}
+    if not exp:
+        return None
+    tol = float(meta["tolerance"])
+    out: dict[str, Any] = {k: (float(v) if isinstance(v, Fraction) else v) for k, v in exp.items()}
+    out["tolerance"] = tol
+    status = _status(result)
+    checks: dict[str, bool] = {}
+    if "status" in exp:
+        checks["status"] = status == exp["status"]
+    if grid is None:
+        got = {"objective": result.objective if status == "optimal" else None}
+        metrics = result.metrics or {}
+        for m in ("revenue", "welfare", "utility"):
+            got[m] = metrics.get(m) if status == "optimal" else None
+        for key, value in got.items():
+            if key in exp:
+                checks[key] = value is not None and abs(float(value) - float(exp[key])) <= tol
+    out["checked"] = list(checks)
+    out["matches"] = all(checks.values())
+    out["_failed"] = [k for k, ok in checks.items() if not ok]  # for the --check message; not in the JSON
+    return out
+
+
+def _certificate(result: Any, certify: bool) -> tuple[Any, float]:
+    """(certificate or None, seconds): infeasible answers always, optima with --certify."""
+    status = _status(result)
+    if not (status == "infeasible" or (certify and status == "optimal")):
+        return None, 0.0
+    start = time.perf_counter()
+    try:
+        cert = result.certificate
+    except Exception as exc:  # noqa: BLE001 - the answer stands without its certificate; say why
+        if os.environ.get("MECHOPT_DEBUG"):
+            raise
+        print(f"mechopt: warning: no certificate ({type(exc).__name__}: {_one_line(exc)})", file=sys.stderr)
+        cert = None
+    return cert, time.perf_counter() - start
+
+
 class _Progress:
+    """Progress on stderr: our stage lines, and the pipeline's log records (logger ``"mechopt"``)."""
+
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
+        self.handler: logging.Handler | None = None
+        self.logger = logging.getLogger("mechopt")
+        self.level = self.logger.level
+
+    def __enter__(self) -> _Progress:
+        if not self.quiet:
+            self.handler = logging.StreamHandler(sys.stderr)
+            self.handler.setFormatter(logging.Formatter("mechopt: %(message)s"))
+            self.logger.addHandler(self.handler)
+            if self.logger.getEffectiveLevel() > logging.INFO:
+                self.logger.setLevel(logging.INFO)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.handler is not None:
+            self.logger.removeHandler(self.handler)
+            self.logger.setLevel(self.level)
 
     def __call__(self, msg: str) -> None:
         if not self.quiet:
@@ -148,61 +311,207 @@ class _Progress:
 # ------------------------------------------------------------------------------ solve
 def _solve(args: argparse.Namespace) -> int:
     from . import modelfile
+
     env, design, meta = modelfile.load(args.model, grid=args.grid)
-    say = _Progress(args.quiet)
+    if args.check and not meta.get("expected"):
+        raise MechoptError(f"{meta['path']}: --check needs an [expected] table in the model file; add one "
+                           "(e.g. objective = 0.25, tolerance = 1e-6) or drop --check")
+    out_dir = _prepare_out(args.out) if args.out else None
     name = meta["name"]
-    say(f"{name}: {env.n_agents} agents, {env.n_profiles} profiles, {env.n_outcomes} outcomes; {design.describe()}")
-    result = design.solve(certify=args.certify)
-    stages = result.stages
-    t_compile, t_solve, t_verify = stages.get("compile", 0.0), stages.get("solve", 0.0), stages.get("verify", 0.0)
-    if result.lp is not None:
-        sz = result.lp.sizes
-        say(f"compile  {sz['rows']} rows x {sz['cols']} cols, {sz['nnz']} nonzeros  ({t_compile:.2f} s)")
-    say(f"solve    highs: {result.status}  ({t_solve:.2f} s)")
-    if result.verification:
-        say(f"verify   {'ok' if result.verification.get('ok') else 'FAILED'}  ({t_verify:.2f} s)")
-    want = result.status == "infeasible" or (args.certify and result.status == "optimal")
-    t_cert = 0.0
-    cert = None
-    if want:
-        t0 = time.perf_counter()
-        cert = _certificate(result, want)
-        t_cert = time.perf_counter() - t0
+    with _Progress(args.quiet) as say:
+        say(f"{name}: {env.n_agents} agents, {env.n_profiles} profiles, {env.n_outcomes} outcomes; "
+            f"{design.describe()}")
+        start = time.perf_counter()
+        result = design.solve(certify=args.certify)
+        wall = time.perf_counter() - start
+        stats = result.solver or {}
+        status = _status(result)
+        times = _stage_times(stats, wall)
+        sz = _sizes(result)
+        if sz:
+            say(f"compile  {sz.get('rows')} rows x {sz.get('cols')} cols, {sz.get('nnz')} nonzeros"
+                f"  ({times.get('compile', 0.0):.2f} s)")
+        say(f"solve    {stats.get('name', 'solver')}: {status}  ({times.get('solve', 0.0):.2f} s)")
+        if result.verification:
+            say(f"verify   {'ok' if result.verification.get('ok') else 'FAILED'}")
+        cert, t_cert = _certificate(result, args.certify)
         if cert is not None:
+            times["certify"] = t_cert
             say(f"certify  {cert.kind}: {'verified exactly' if cert.verified else 'NOT verified'}  ({t_cert:.2f} s)")
-        else:
-            say("certify  no certificate available (mechopt.certificates is missing)")
-    payload = _payload(name, result, cert)
-    times = {"compile": t_compile, "solve": t_solve}
-    if result.verification:
-        times["verify"] = t_verify
-    if want:
-        times["certify"] = t_cert
-    if args.out:
-        _write_out(Path(args.out), payload, result, cert)
-        say(f"wrote    {args.out}/result.json and the mechanism tables (CSV)")
+        expected = _expected(meta, result, args.grid)
+        payload = _payload(name, result, cert, expected)
+        if out_dir is not None:
+            _write_out(out_dir, payload, result, cert, env)
+            say(f"wrote    {out_dir}/result.json and the tables (CSV)")
     if args.json:
         print(json.dumps(payload, allow_nan=False))
     else:
         print(_report(env, design, meta, result, cert, times, args.grid))
-    return 0 if result.status in ANSWERS else 1
+    sys.stdout.flush()
+    if status == "interrupted":  # Ctrl-C reached the solver, which stopped cleanly
+        print("mechopt: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if status not in ANSWERS:
+        why = " ".join(str(getattr(result, "message", "") or "").split()) or _why(result)
+        print(f"mechopt: error: no verified answer (status {status}): {why}", file=sys.stderr)
+        return EXIT_INTERNAL
+    if args.check and expected is not None and not expected["matches"]:
+        missed = ", ".join(expected["_failed"])
+        print(f"mechopt: check failed: {name} differs from its [expected] table ({missed})", file=sys.stderr)
+        return EXIT_CHECK
+    return EXIT_OK
 
 
-def _write_out(d: Path, payload: dict, result: Any, cert: Any) -> None:
+def _why(result: Any) -> str:
+    """A reason for a status other than an answer, when the result carries no message."""
+    ver = result.verification or {}
+    worst = {k: v for k, v in (ver.get("max_violation") or {}).items() if _finite(v)}
+    if ver and not ver.get("ok", False) and worst:
+        family = max(worst, key=lambda k: worst[k])
+        return (f"the independent verifier rejected the solver's answer (worst violation: {family} "
+                f"{_num(worst[family], 2)})")
+    raw = (result.solver or {}).get("raw_status")
+    return f"the solver ended without an answer ({raw})" if raw else "the solver ended without an answer"
+
+
+def _stage_times(stats: dict, wall: float) -> dict[str, float]:
+    """Stage seconds from ``result.solver`` (``stages`` if the pipeline reports them)."""
+    stages = stats.get("stages")
+    if isinstance(stages, dict) and stages:
+        return {str(k): float(v) for k, v in stages.items() if _finite(v) is not None}
+    times = {"compile": float(stats.get("build_seconds") or 0.0), "solve": float(stats.get("seconds") or 0.0)}
+    if stats.get("recover_seconds"):
+        times["recover"] = float(stats["recover_seconds"])
+    times["total"] = wall
+    return times
+
+
+# ------------------------------------------------------------------------------ --out
+def _prepare_out(path: str) -> Path:
+    """Create the --out directory and check it is writable, before solving."""
+    d = Path(path)
+    short = path if len(path) <= 60 else path[:57] + "..."
     try:
         d.mkdir(parents=True, exist_ok=True)
+        probe = d / ".mechopt-write-test"
+        probe.write_text("")
+        probe.unlink()
     except OSError as exc:
-        raise MechoptError(f"--out {d}: cannot create the directory ({exc.strerror}); choose another path") from None
-    (d / "result.json").write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    m = result.mechanism
-    if m is not None:
-        m.allocation.to_csv(d / "allocation.csv")
-        m.payments.to_csv(d / "payments.csv")
-        for agent, table in m.interim.items():
-            table.to_csv(d / f"interim_{_safe(agent)}.csv")
-    if cert is not None and getattr(cert, "weights", None) is not None:
-        w = cert.weights
-        w[w != 0].to_frame("weight").to_csv(d / "certificate_weights.csv")
+        raise MechoptError(f"--out {short}: cannot write there ({exc.strerror or exc}); "
+                           "choose a writable directory") from None
+    return d
+
+
+def _round(a: Any, scale: float) -> Any:
+    """Round to the solver's accuracy (1e-9 relative to ``scale``); no ``-0.0``."""
+    import numpy as np
+
+    a = np.asarray(a, dtype=float)
+    scale = scale if scale > 0 and math.isfinite(scale) else 1.0
+    decimals = int(9 - math.floor(math.log10(scale)))
+    out = np.round(a, decimals) + 0.0
+    out[out == 0] = 0.0
+    return out
+
+
+def _data_scale(env: Any) -> float:
+    import numpy as np
+
+    parts = [np.abs(np.asarray(v, dtype=float)).max(initial=0.0) for v in env.values]
+    parts.append(np.abs(np.asarray(env.cost, dtype=float)).max(initial=0.0))
+    s = float(max(parts))
+    return s if s > 0 else 1.0
+
+
+def _profile_columns(env: Any) -> Any:
+    """DataFrame (S rows, C order over env.shape): one column per profile coordinate, named by agent."""
+    import numpy as np
+    import pandas as pd
+
+    idx = np.unravel_index(np.arange(env.n_profiles), env.shape)
+    cols: dict[str, Any] = {}
+    for i, a in enumerate(env.agents):
+        types = np.asarray(a.types, dtype=float)
+        base = a.name if a.name not in RESERVED else f"{a.name}_type"
+        if types.ndim == 1:
+            cols[base] = types[idx[i]]
+        else:
+            for j in range(types.shape[1]):
+                cols[f"{base}[{j + 1}]"] = types[idx[i], j]
+    return pd.DataFrame(cols)
+
+
+def _long(coords: Any, labels: Sequence[str], key: str, values: Any) -> Any:
+    """Long format: every row of ``coords`` repeated per label, then ``key`` and ``value`` columns."""
+    import numpy as np
+
+    S, K = values.shape
+    df = coords.loc[coords.index.repeat(K)].reset_index(drop=True)
+    df[key] = np.tile(np.asarray(list(labels), dtype=object), S)
+    df["value"] = values.reshape(-1)
+    return df
+
+
+def _write_out(d: Path, payload: dict, result: Any, cert: Any, env: Any) -> None:
+    import numpy as np
+    import pandas as pd
+
+    try:
+        (d / "result.json").write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        m = result.mechanism
+        if m is not None:
+            scale = _data_scale(env)
+            coords = _profile_columns(env)
+            x = _round(m.allocation.to_numpy(dtype=float), 1.0)
+            _long(coords, list(env.outcomes), "outcome", x).to_csv(d / "allocation.csv", index=False)
+            p = _round(m.payments.to_numpy(dtype=float), scale)
+            _long(coords, env.names, "agent", p).to_csv(d / "payments.csv", index=False)
+            for i, a in enumerate(env.agents):
+                _interim_table(env, i, m.interim[a.name], scale).to_csv(d / f"interim_{_safe(a.name)}.csv",
+                                                                        index=False)
+        if cert is not None and getattr(cert, "weights", None) is not None:
+            w = cert.weights
+            w = w[np.asarray([x != 0 for x in w], dtype=bool)]
+            table = w.index.to_frame(index=False)
+            exact = [Fraction(x) if isinstance(x, (int, Fraction)) else None for x in w]
+            table["weight"] = [float(x) for x in w]
+            table["exact"] = [str(x) if x is not None else "" for x in exact]
+            pd.DataFrame(table).to_csv(d / "certificate_weights.csv", index=False)
+    except OSError as exc:
+        raise MechoptError(f"--out {d}: cannot write ({exc.strerror or exc}); choose a writable directory") from None
+
+
+_INTERIM = (("value", "expected value"), ("payment", "payment"), ("utility", "utility"),
+            ("outside", "outside option"), ("prob", "prior"))
+
+
+def _interim_table(env: Any, i: int, table: Any, scale: float) -> Any:
+    """Tidy interim table of agent i: its type column(s), then quantity, outcome, value."""
+    import numpy as np
+    import pandas as pd
+
+    a = env.agents[i]
+    types = np.asarray(a.types, dtype=float)
+    base = a.name if a.name not in RESERVED else f"{a.name}_type"
+    if types.ndim == 1:
+        coords = pd.DataFrame({base: types})
+    else:
+        coords = pd.DataFrame({f"{base}[{j + 1}]": types[:, j] for j in range(types.shape[1])})
+    parts = []
+    outcomes = [k for k in env.outcomes if k in table.columns]
+    if outcomes:
+        alloc = _long(coords, outcomes, "outcome", _round(table[outcomes].to_numpy(dtype=float), 1.0))
+        alloc.insert(len(coords.columns), "quantity", "allocation")
+        parts.append(alloc)
+    for col, label in _INTERIM:
+        if col in table.columns:
+            s = 1.0 if col == "prob" else scale
+            df = coords.copy()
+            df["quantity"] = label
+            df["outcome"] = ""
+            df["value"] = _round(table[col].to_numpy(dtype=float), s)
+            parts.append(df)
+    return pd.concat(parts, ignore_index=True)
 
 
 def _safe(name: str) -> str:
@@ -219,10 +528,14 @@ def _report(env, design, meta, result, cert, times, grid) -> str:
     lines.append(f"  agents      {_agents_line(env)}")
     lines.append(f"  design      {design.describe()}")
     red = result.reductions or {}
-    sz = result.lp.sizes
-    lines.append(f"  LP          {sz['rows']} rows x {sz['cols']} cols{_reductions(red)}")
+    sz = _sizes(result)
+    if sz:
+        lines.append(f"  LP          {sz['rows']} rows x {sz['cols']} cols{_reductions(red)}")
     lines.append("")
-    lines.append(f"status       {result.status}")
+    lines.append(f"status       {_status(result)}")
+    message = getattr(result, "message", None)
+    if message and _status(result) != "optimal":
+        lines.append(f"             {' '.join(str(message).split())}")
     exp = meta.get("expected") or {}
     if result.objective is not None:
         lines.append(f"objective    {_num(result.objective)}  ({design.objective})")
@@ -244,7 +557,7 @@ def _report(env, design, meta, result, cert, times, grid) -> str:
         state = "verified in exact arithmetic" if cert.verified and cert.exact else (
             "verified" if cert.verified else "NOT verified")
         lines.append(f"certificate  {cert.kind}, {state}; weight by family: {shares}")
-    elif result.status == "infeasible":
+    elif _status(result) == "infeasible":
         lines.append("certificate  unavailable")
     lines.append("time         " + ", ".join(f"{k} {v:.2f} s" for k, v in times.items()))
     if result.mechanism is not None:
@@ -280,7 +593,7 @@ def _expected_lines(result, exp: dict, meta: dict, grid) -> list[str]:
     lines = []
     tol = meta["tolerance"]
     if "status" in exp:
-        ok = result.status == exp["status"]
+        ok = _status(result) == exp["status"]
         lines.append(f"expected     status {exp['status']}: {'matches' if ok else 'DIFFERS'}")
     target = exp.get("objective")
     continuum = exp.get("continuum")
@@ -359,8 +672,8 @@ def _allocation_columns(env, i: int, table) -> dict:
     return {"value": table["value"]}
 
 
-# ------------------------------------------------------------------------------ list / show
-def _list() -> int:
+# ------------------------------------------------------------------------------ list / show / schema
+def _list(args: argparse.Namespace) -> int:
     from . import modelfile
 
     rows = []
@@ -382,44 +695,77 @@ def _show(args: argparse.Namespace) -> int:
     from . import modelfile
 
     path = modelfile.model_path(args.model)
-    sys.stdout.write(path.read_text(encoding="utf-8"))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise MechoptError(f"{path}: is not UTF-8 text; give a .toml model file") from None
+    except OSError as exc:
+        raise MechoptError(f"{path}: cannot be read ({exc.strerror}); check the file and its permissions") from None
+    sys.stdout.write(text)
     return 0
 
 
+def _schema(args: argparse.Namespace) -> int:
+    from .modelfile import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+register("solve", "solve a model file or a built-in model", _configure_solve, _solve)
+register("list", "list the built-in models", _configure_nothing, _list)
+register("show", "print a model file", _configure_show, _show)
+register("schema", "print the JSON Schema of model files (for editors)", _configure_nothing, _schema,
+         description="Print the JSON Schema (draft 2020-12) of mechopt model files. Point your editor at it "
+                     "(e.g. Even Better TOML: a `#:schema ./mechopt.schema.json` first line) to validate "
+                     "and complete model files.")
+
+
 # ------------------------------------------------------------------------------ main
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``mechopt`` command; returns the exit status (0 answer, 2 bad input, 1 internal failure)."""
-    parser = _parser()
+    """Run the ``mechopt`` command; returns the exit status.
+
+    0 an answer, 2 bad input, 4 ``--check`` failed, 130 interrupted, 1 internal
+    failure.  Every failure is one line on stderr, never a traceback (set
+    ``MECHOPT_DEBUG=1`` to see internal tracebacks).
+    """
     try:
+        parser = _parser()
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help(sys.stderr)
-            return 2
-        if args.command == "solve":
-            if args.grid is not None and args.grid < 2:
-                raise _UsageError(f"--grid must be at least 2, got {args.grid}")
-            return _solve(args)
-        if args.command == "list":
-            return _list()
-        return _show(args)
+            return EXIT_USAGE
+        return COMMANDS[args.command].run(args)
     except _UsageError as exc:
-        print(f"mechopt: error: {exc}", file=sys.stderr)
-        return 2
+        print(f"mechopt: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     except MechoptError as exc:
-        print(f"mechopt: error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 2
+        print(f"mechopt: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("mechopt: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except SystemExit as exc:  # --help / --version
+        return exc.code if isinstance(exc.code, int) else 0
     except BrokenPipeError:  # e.g. `mechopt show x | head`
-        return 0
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's flush at exit
+        except OSError:  # pragma: no cover
+            pass
+        return EXIT_OK
+    except RecursionError:
+        print("mechopt: error: input nested too deeply; use at most a few levels of arrays", file=sys.stderr)
+        return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
         if os.environ.get("MECHOPT_DEBUG"):
             raise
-        msg = " ".join(str(exc).split())
-        print(f"mechopt: internal error: {type(exc).__name__}: {msg} (set MECHOPT_DEBUG=1 for the traceback; "
-              "please report it)", file=sys.stderr)
-        return 1
+        print(f"mechopt: internal error: {type(exc).__name__}: {_one_line(exc)} (set MECHOPT_DEBUG=1 for the "
+              "traceback; please report it)", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -346,3 +346,217 @@ def test_directory_is_not_a_model(tmp_path):
 def test_bad_grid_argument():
     with pytest.raises(ModelFileError, match="--grid"):
         mo.load("bilateral_trade", grid=1)
+
+
+# ----------------------------------------------------------------------------- exact inputs: one conversion
+def _lp_data(design: mo.Design):
+    lp = design.compile()
+    return lp.A.tocsr(), np.asarray(lp.rhs, float), np.asarray(lp.c, float), lp.reductions, lp.sizes
+
+
+def test_float_and_fraction_inputs_give_the_same_lp():
+    """Issue 9: types typed as Python floats must give the LP of the exact grid (adjacent IC included).
+
+    Values are affine in the type (single item), so adjacent IC implies all IC
+    (Myerson 1981); the reduction must apply to the float input as well.
+    """
+    g = mo.grid(1, 2, 51)
+    floats = np.array(g, dtype=float)
+    assert isinstance(floats[1], np.floating) and floats[1] == 1.02
+    env_f = mo.single_item([mo.Agent("a", floats), mo.Agent("b", [float(x) for x in g])])
+    env_q = mo.single_item([mo.Agent("a", g), mo.Agent("b", g)])
+    for a_f, a_q in zip(env_f.agents, env_q.agents):
+        assert exact_equal(a_f.types_exact, a_q.types_exact)
+        assert a_f.types_exact[1] == Fraction(51, 50)
+    for kw in ({"ic": "bic", "ir": "interim"}, {"ic": "dsic", "ir": "ex_post"}):
+        A_f, b_f, c_f, red_f, size_f = _lp_data(mo.Design(env_f, **kw))
+        A_q, b_q, c_q, red_q, size_q = _lp_data(mo.Design(env_q, **kw))
+        assert red_f == red_q
+        assert red_f["ic"] == {"a": "adjacent", "b": "adjacent"}
+        assert size_f == size_q
+        assert A_f.shape == A_q.shape and (A_f != A_q).nnz == 0
+        assert np.array_equal(b_f, b_q) and np.array_equal(c_f, c_q)
+
+
+def test_float_prior_and_values_are_the_decimals_typed():
+    b = mo.Agent("buyer", [0.1, 0.2, 0.3], prior=[0.2, 0.3, 0.5])
+    assert list(b.types_exact) == [Fraction(1, 10), Fraction(1, 5), Fraction(3, 10)]
+    assert list(b.prior_exact) == [Fraction(1, 5), Fraction(3, 10), Fraction(1, 2)]
+    env = mo.public_project([b, mo.Agent("c", np.array([0.25, 0.7], dtype=np.float32))], cost=0.3)
+    assert env.meta["cost"] == Fraction(3, 10)
+    assert list(env.agents[1].types_exact) == [Fraction(1, 4), Fraction(7, 10)]  # float32 prints 0.7 too
+
+
+def test_save_writes_what_the_user_typed(tmp_path):
+    b = mo.Agent("buyer", [0.1, 0.3, 0.7], prior=[0.2, 0.3, 0.5])
+    s = mo.Agent("seller", [0.0, 0.25])
+    text = mo.save(mo.bilateral_trade(b, s), None, tmp_path / "m.toml").read_text()
+    assert "values = [0.1, 0.3, 0.7]" in text
+    assert "weights = [0.2, 0.3, 0.5]" in text
+    assert "/" not in text  # no "5404319552844595/18014398509481984"
+    env2, _, _ = mo.load(tmp_path / "m.toml")
+    assert list(env2.agents[0].types_exact) == [Fraction(1, 10), Fraction(3, 10), Fraction(7, 10)]
+
+
+@pytest.mark.parametrize("bad,word", [
+    (float("nan"), "finite"), (float("inf"), "finite"), (-float("inf"), "finite"), (True, "boolean"),
+    ("1e400", "too large"), (10**400, "too large"), ("abc", "must be a number"), (None, "finite number"),
+])
+def test_to_fraction_rejects_with_the_quantity_named(bad, word):
+    from mechopt.exact import to_fraction
+
+    with pytest.raises(mo.SpecError, match=word) as info:
+        to_fraction(bad, "cost of the project")
+    assert str(info.value).startswith("cost of the project ")
+    with pytest.raises(mo.SpecError):
+        mo.public_project([mo.Agent("a", [0, 1])], cost=bad)
+
+
+def test_to_fraction_examples():
+    from decimal import Decimal
+
+    from mechopt.exact import to_fraction
+
+    assert to_fraction(0.3) == Fraction(3, 10)
+    assert to_fraction(np.float64(0.1)) == Fraction(1, 10)
+    assert to_fraction(np.float32(0.3)) == Fraction(3, 10)
+    assert to_fraction("1/3") == Fraction(1, 3)
+    assert to_fraction(Decimal("0.30")) == Fraction(3, 10)
+    assert to_fraction(1e-300) == Fraction(1, 10**300)
+    assert to_fraction(2.5e300) == 25 * 10**299
+
+
+def test_float_to_fraction_round_trips_property():
+    """A float becomes the decimal it prints as, and that decimal's float64 is the same float (repr round trip)."""
+    from hypothesis import event, given, settings
+    from hypothesis import strategies as hs
+
+    from mechopt.exact import to_fraction
+
+    @settings(max_examples=300, deadline=None)
+    @given(hs.floats(allow_nan=False, allow_infinity=False))
+    def check(x):
+        q = to_fraction(x)
+        event(f"magnitude 1e{int(np.floor(np.log10(abs(x)))) // 100 * 100 if x else 'zero'}")
+        assert float(q) == x
+        assert q == Fraction(repr(x))
+        assert len(str(q.denominator)) <= 330
+
+    check()
+
+
+# ----------------------------------------------------------------------------- schema (mechopt schema)
+def test_schema_options_are_literals():
+    from mechopt.design import OPTIONS
+
+    schema = mf.json_schema()
+    design = schema["$defs"]["DesignSpec"]["properties"]
+    assert design["ic"]["enum"] == ["dsic", "bic", "none"]
+    for key, valid in OPTIONS.items():
+        assert design[key]["enum"] == list(valid), key
+    assert design["deterministic"]["type"] == "boolean"
+    env = schema["$defs"]["EnvironmentSpec"]["properties"]
+    assert env["kind"]["enum"] == list(mf.KINDS)
+    assert schema["$defs"]["DesignSpec"]["additionalProperties"] is False
+    assert schema["$defs"]["DistTypes"]["additionalProperties"] is True  # distribution parameters
+    assert set(schema["required"]) == {"environment", "agents"}
+
+
+@pytest.mark.parametrize("name", mf.builtin_models())
+def test_every_builtin_model_validates_through_pydantic(name):
+    try:
+        import tomllib
+    except ImportError:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    from decimal import Decimal
+
+    data = tomllib.loads(mf.model_path(name).read_text(encoding="utf-8"), parse_float=Decimal)
+    spec = mf.ModelSpec.model_validate(data)
+    assert spec.environment.kind in mf.KINDS
+    assert len(spec.agents) == len(data["agents"])
+
+
+def test_builtin_models_live_in_top_level_models_folder():
+    root = Path(__file__).resolve().parents[1]
+    names = sorted(p.stem for p in (root / "models").glob("*.toml"))
+    assert names == mf.builtin_models() and len(names) >= 10
+    assert mf.model_path("bilateral_trade").parent.resolve() == (root / "models").resolve()
+
+
+# ----------------------------------------------------------------------------- several problems, BOM
+def test_all_problems_reported_in_one_line(tmp_path):
+    text = ("titel = 'x'\n" + BASE).replace('ic = "bic"', 'ic = "bicc"').replace("[0, 1, 5]", '[0, "a", 5]', 1)
+    text = text.replace('objective = "welfare"', 'objective = "welfare"\ndeterministic = "yes"')
+    with pytest.raises(ModelFileError) as info:
+        mo.load(write(tmp_path, text, "bad.toml"))
+    msg = str(info.value)
+    assert "\n" not in msg and "4 problems" in msg, msg
+    for where in ("titel:", "design.ic:", "agents[0].types.grid[1]:", "design.deterministic:"):
+        assert where in msg, msg
+    assert "did you mean 'title'" in msg and "did you mean 'bic'" in msg
+    assert len(info.value.problems) == 4
+
+
+def test_at_most_ten_problems_listed(tmp_path):
+    extra = "".join(f"bad{j} = 1\n" for j in range(14))
+    with pytest.raises(ModelFileError) as info:
+        mo.load(write(tmp_path, extra + BASE, "bad.toml"))
+    msg = str(info.value)
+    assert "14 problems (and 4 more)" in msg and "(10) " in msg and "(11) " not in msg
+    assert len(info.value.problems) == 10
+
+
+def test_utf8_bom_accepted(tmp_path):
+    p = tmp_path / "bom.toml"
+    p.write_bytes(b"\xef\xbb\xbf" + BASE.encode())
+    env, design, meta = mo.load(p)
+    assert meta["title"] == "test model" and env.kind == "bilateral_trade"
+
+
+@pytest.mark.parametrize("text,fix", [
+    (BASE.replace("[0, 1, 5]", "[0, 1e400, 5]", 1), "too large"),
+    (BASE.replace("[0, 1, 5]", "[0, 1e-400, 5]", 1), "too small"),
+    (BASE + "[prior]\njoint = " + "[" * 400 + "1" + "]" * 400 + "\n", "nested more than 32 levels"),
+    (BASE + "[prior]\njoint = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+    (BASE.replace("[0, 1, 5]", "[true, 1, 5]", 1), "expected a number, got a boolean"),
+], ids=["1e400", "1e-400", "nested 400", "nested 5000", "boolean"])
+def test_hostile_numbers(tmp_path, text, fix):
+    with pytest.raises(ModelFileError, match=fix) as info:
+        mo.load(write(tmp_path, text, "bad.toml"))
+    assert "\n" not in str(info.value)
+
+
+def test_problems_in_several_agents_reported_together(tmp_path):
+    text = (BASE.replace(BUYER, BUYER + "\nshare = 0.5\nprior = { weights = [0.5, 0.5] }")
+            .replace('types = { grid = [0, 1, 5] }\n[design]', 'types = { values = [0, 2, 1] }\n[design]')
+            .replace('kind = "bilateral_trade"', 'kind = "bilateral_trade"\ncost = 1'))
+    with pytest.raises(ModelFileError) as info:
+        mo.load(write(tmp_path, text, "bad.toml"))
+    msg = str(info.value)
+    assert "3 problems" in msg and "\n" not in msg, msg
+    for where, fix in (("environment.cost:", "remove it"), ("agents[0].share:", "remove it"),
+                       ("agents[1].types.values:", "sort them")):
+        assert f" {where} " in msg and fix in msg, msg
+
+
+def test_save_quotes_any_text(tmp_path):
+    """Strings go through tomli-w: quotes, backslashes, newlines, control and non-ASCII characters survive."""
+    env, design, _ = mo.load("bilateral_trade")
+    title = 'He said "1/3"\\n\ttab\x7f é — ∞\nsecond line'
+    path = mo.save(env, design, tmp_path / "q.toml", title=title, note="a\\b", expected={"note": "'single'"})
+    _, _, meta = mo.load(path)
+    assert meta["title"] == title and meta["note"] == "a\\b" and meta["expected"]["note"] == "'single'"
+
+
+@pytest.mark.parametrize("call", [
+    lambda p: mo.load(123), lambda p: mo.load(None), lambda p: mo.load("x" * 300), lambda p: mo.load("a\0b"),
+    lambda p: mo.load("bilateral_trade", grid=True), lambda p: mo.load("bilateral_trade", grid=1.5),
+    lambda p: mo.save(1, None, p / "x.toml"), lambda p: mo.save(mo.load("bilateral_trade")[0], None, 5),
+    lambda p: mo.save(mo.load("bilateral_trade")[0], "bic", p / "x.toml"),
+    lambda p: mo.save(mo.load("bilateral_trade")[0], None, p / "missing_dir" / "x.toml"),
+], ids=["int", "None", "long name", "NUL", "grid bool", "grid float", "save env", "save path", "save design",
+        "save dir"])
+def test_bad_api_calls_raise_model_file_errors(call, tmp_path):
+    with pytest.raises(ModelFileError) as info:
+        call(tmp_path)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 400
