@@ -16,6 +16,7 @@ from .mechanisms import compare
 from .modelfile import load, save
 from .result import Result
 from .spec import Agent, Discretization, Environment, discretize, grid
+from .status import Status
 
 __version__ = "0.1.0"
 
@@ -24,5 +25,5 @@ __all__ = [
     "grid", "discretize", "single_item", "bilateral_trade", "partnership", "public_project", "multi_item",
     "compile", "certificates", "duality", "plot", "mechanisms", "compare",
     "load", "save",
-    "OPTIONS", "MechoptError", "SpecError", "ModelFileError", "SolverError", "__version__",
+    "OPTIONS", "Status", "MechoptError", "SpecError", "ModelFileError", "SolverError", "__version__",
 ]

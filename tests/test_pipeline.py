@@ -51,10 +51,16 @@ def agents(draw, n: int, scalar: bool = True, zero_mass: bool = True):
 
 @hs.composite
 def builder_designs(draw):
-    kind = draw(hs.sampled_from(["single_item", "bilateral_trade", "partnership", "public_project", "table"]))
+    kind = draw(hs.sampled_from(["single_item", "bilateral_trade", "partnership", "public_project", "table",
+                                 "auction"]))
     event(f"builder {kind}")
+    if kind == "auction":  # single-item BIC auctions: where the Border reduced form applies
+        env = mo.single_item(draw(agents(draw(hs.integers(1, 2)), zero_mass=False)))
+        return mo.Design(env, ic="bic", ir=draw(hs.sampled_from(["interim", "ex_ante"])),
+                         budget=draw(hs.sampled_from(["none", "ex_ante"])), objective="revenue")
     if kind == "single_item":
-        env = mo.single_item(draw(agents(draw(hs.integers(1, 3)))), seller_value=Fraction(draw(hs.integers(0, 3)), 4))
+        bidders = draw(agents(draw(hs.integers(1, 3)), zero_mass=draw(hs.booleans())))
+        env = mo.single_item(bidders, seller_value=Fraction(draw(hs.integers(0, 3)), 4))
     elif kind == "bilateral_trade":
         b, s = draw(agents(2))
         env = mo.bilateral_trade(b, s)
@@ -72,10 +78,10 @@ def builder_designs(draw):
     deterministic = draw(hs.booleans()) and draw(hs.booleans())
     design = mo.Design(
         env,
-        ic=draw(hs.sampled_from(mo.OPTIONS["ic"])),
-        ir=draw(hs.sampled_from(mo.OPTIONS["ir"])),
-        budget=draw(hs.sampled_from(mo.OPTIONS["budget"])),
-        allocation=draw(hs.sampled_from(mo.OPTIONS["allocation"])),
+        ic=draw(hs.sampled_from(["dsic", "bic", "bic", "none"])),  # BIC twice: Border and interim cases
+        ir=draw(hs.sampled_from(["ex_post", "interim", "interim", "ex_ante", "none"])),
+        budget=draw(hs.sampled_from(["exact", "ex_post", "ex_ante", "none"])),
+        allocation=draw(hs.sampled_from(["free", "free", "efficient"])),
         objective=draw(hs.sampled_from(["revenue", "welfare", "utility", "feasibility"])),
         deterministic=deterministic,
     )
