@@ -105,6 +105,18 @@ class Result:
                 self._certificate = certificates.optimality(self)
         return self._certificate
 
+    def face(self, metrics=("revenue", "welfare", "utility"), interim: bool = False):
+        """Range of each metric over all optimal mechanisms (see :func:`mechopt.face.face`)."""
+        from .face import face
+
+        return face(self, metrics, interim)
+
+    def is_unique(self) -> bool:
+        """False when optimal mechanisms differ in a metric or interim allocation (:mod:`mechopt.face`)."""
+        from .face import is_unique
+
+        return is_unique(self)
+
     def plot(self, **kwargs):  # pragma: no cover - thin wrapper
         """Default picture: the mechanism (optimal) or the certificate (infeasible)."""
         from . import plot
