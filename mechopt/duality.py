@@ -229,9 +229,18 @@ def minimum_norm_dual(result: Result, tol: float = 1e-9) -> np.ndarray:
     if any(fm.name == "ir" for fm in lp.families):
         fir = lp.family("ir")
         code = fir.codes.get("type")
-        if code is not None and (code > 0).any():
-            rows = np.flatnonzero(code > 0)
-            height = lam[fir.start + rows] @ code[rows].astype(float)
+        if code is not None and (code >= 0).all():
+            # height of a type in its agent's value order (a cost type: the highest cost is lowest)
+            rank = code.astype(float)
+            ag = fir.codes.get("agent")
+            for i, a in enumerate(env.agents):
+                if ag is not None and a.is_scalar and len(lp.layout.groups[i]) == 1:
+                    v = np.asarray(env.values[i][:, lp.layout.groups[i][0][0]], dtype=float)
+                    if _decreasing(v):
+                        rank[ag == i] = a.n_types - 1 - code[ag == i]
+        if code is not None and (code >= 0).all() and (rank > 0).any():
+            rows = np.flatnonzero(rank > 0)
+            height = lam[fir.start + rows] @ rank[rows]
             low = cp.Problem(cp.Minimize(height), cons)
             _solve(low)
             if low.status in ("optimal", "optimal_inaccurate"):
@@ -311,7 +320,7 @@ def _dual_parts(result: Result, agent: str | int, canonical):
 
     # canonical shift: IR weight above t moved down through row (t+1 -> t)
     shift = np.zeros((C, T))  # extra multiplier on row (t+1 -> t) in context c
-    if ir_shift:
+    if ir_shift and not _decreasing(v):  # costs: the solver's IR weight is left where it is
         down_slack = np.full((C, T), np.inf)
         dn = s_true == t_rep + 1
         down_slack[c_ic[dn], t_rep[dn]] = sl[dn]
@@ -341,7 +350,24 @@ def _ironed_from_parts(P: dict) -> np.ndarray:
         return np.where(f > 0, v - rent / np.where(f > 0, f, 1.0), np.nan)
 
 
+def _decreasing(v: np.ndarray) -> bool:
+    """Values that decrease in the type (a seller whose type is a cost: ``v_t = −c_t``)."""
+    return v.size > 1 and bool(np.all(np.diff(v) < 0))
+
+
+def _reversed_parts(P: dict) -> dict:
+    """The same multipliers with the types listed in reverse order (values then increase)."""
+    T = P["v"].size
+    return {**P, "v": P["v"][::-1], "f": P["f"][::-1], "s": T - 1 - P["s"], "t": T - 1 - P["t"],
+            "gamma": P["gamma"][:, ::-1]}
+
+
 def _raw_from_parts(P: dict) -> np.ndarray:
+    """Raw virtual values; for decreasing values (costs) the types are read in reverse order, so
+    ``φ_t = v_t − (v_{t−1} − v_t) F_{t−1} / f_t``, i.e. minus the virtual cost ``c_t + (c_t − c_{t−1}) F_{t−1}/f_t``
+    (the discrete ``c + F(c)/f(c)``; Myerson 1981 read as a reverse auction)."""
+    if _decreasing(P["v"]):
+        return _raw_from_parts(_reversed_parts(P))[::-1]
     v, f = P["v"], P["f"]
     T = v.size
     s, t, lam = P["s"], P["t"], P["lam"]
@@ -399,7 +425,8 @@ def virtual_values(result: Result, agent: str | int, ironed: bool = False, canon
 def closed_form_virtual_values(agent, ironed: bool = False) -> pd.Series:
     """Myerson's discrete virtual values from an :class:`~mechopt.Agent`'s types and prior.
 
-    ``φ_t = v_t − (v_{t+1} − v_t)(1 − F_t)/f_t`` (``φ_{T-1} = v_{T-1}``); ironed: the
+    ``φ_t = v_t − (v_{t+1} − v_t)(1 − F_t)/f_t`` (``φ_{T-1} = v_{T-1}``), for values
+    increasing in the type (the types themselves); ironed: the
     slopes of the lower convex hull of ``(F_t, Σ_{j≤t} f_j φ_j)`` (from ``(0, 0)``).
     Types with zero mass are dropped from the hull and get NaN.
     """
