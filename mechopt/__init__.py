@@ -21,7 +21,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Agent", "Environment", "Design", "Result", "Mechanism", "Discretization",
-    "grid", "discretize", "single_item", "bilateral_trade", "partnership", "public_project", "multi_item", "procurement",
+    "grid", "discretize", "single_item", "bilateral_trade", "partnership", "public_project", "multi_item",
+    "procurement",
     "compile", "certificates", "duality", "plot", "mechanisms", "compare",
     "load", "save",
     "OPTIONS", "MechoptError", "SpecError", "ModelFileError", "SolverError", "__version__",
