@@ -121,5 +121,10 @@ class Design:
             f"allocation={alloc}{det}"
         )
 
+    def _repr_html_(self) -> str:
+        from .display import design_html
+
+        return design_html(self)
+
     def __repr__(self) -> str:
         return f"Design({self.env!r}; {self.describe()})"

@@ -126,6 +126,11 @@ class Mechanism:
 
         return plot.mechanism(self, **kwargs)
 
+    def _repr_html_(self) -> str:
+        from .display import mechanism_html
+
+        return mechanism_html(self)
+
     def __repr__(self) -> str:
         m = self.metrics
         return (

@@ -137,6 +137,11 @@ class Result:
             "solver": {"name": self.output.stats.get("name"), "seconds": self.output.stats.get("seconds")},
         }
 
+    def _repr_html_(self) -> str:
+        from .display import result_html
+
+        return result_html(self)
+
     def __repr__(self) -> str:
         lines = [f"Result: {self.status}" + (f", objective {self.objective:.8g}" if self.objective is not None else "")]
         lines.append(f"  design  : {self.design.describe()}")
