@@ -5,7 +5,8 @@ the matplotlib ``Axes`` it drew on (or a ``Figure`` when it draws several
 panels).  Colour maps are perceptually uniform and colour-blind safe (cividis,
 viridis), every heatmap has a colour bar, and line colours are the blue/orange
 pair that stays distinct under the common colour-vision deficiencies.  Nothing
-here keeps global state or calls ``plt.show()``; matplotlib is imported only when a function runs, so ``import mechopt`` stays light.
+here keeps global state or calls ``plt.show()``; matplotlib is imported only
+when a function runs, so ``import mechopt`` stays light.
 
 * :func:`allocation_heatmap` — two-agent problems: probability of one outcome
   over the type grid (e.g. the trade region of bilateral trade), optionally
