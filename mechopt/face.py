@@ -130,6 +130,9 @@ def face(result: Result, metrics: Sequence[str] = ("revenue", "welfare", "utilit
     if result.design.deterministic:
         raise SpecError("face: deterministic designs are MIPs; the face is defined for the LP (deterministic=False)")
     lp = result.lp
+    if result.output.stats.get("name") == "cvxpy" and lp.options.get("reductions") is False:
+        raise SpecError("face: this result has user constraints or a user objective (cvxpy backend); the face is "
+                        "computed on the design's own LP, so solve without them (or with backend='highs')")
     if lp.options.get("ic_pairs"):  # a relaxation from IC row generation: use the full LP
         from .compile import compile_design
 

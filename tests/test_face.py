@@ -146,3 +146,12 @@ def test_face_needs_an_optimum_and_known_metrics():
     ok = mo.Design(env, ir="interim", budget="ex_ante", objective="welfare").solve()
     with pytest.raises(mo.errors.SpecError, match="unknown metric"):
         ok.face(("profit",))
+
+
+def test_face_refuses_user_constraints():
+    b, s = mo.Agent("buyer", mo.grid(0, 1, 4)), mo.Agent("seller", mo.grid(0, 1, 4))
+    d = mo.Design(mo.bilateral_trade(b, s), ir="interim", budget="ex_ante", objective="welfare")
+    r = d.solve(backend="cvxpy", constraints=lambda m: [m.x[:, 1] <= 0.9])
+    assert r.status == "optimal"
+    with pytest.raises(mo.errors.SpecError, match="user constraints"):
+        r.face()
