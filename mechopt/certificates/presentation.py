@@ -306,23 +306,32 @@ def plot_grid(cert: Certificate, cmap: str = "viridis", families: tuple[str, ...
     top = fig.add_subplot(gs[0, 0], sharex=ax)
     right = fig.add_subplot(gs[1, 1], sharey=ax)
     cax = fig.add_subplot(gs[1, 2])
+    key = fig.add_subplot(gs[0, 1:])  # legend box in the free corner: never on top of the bars
+    key.axis("off")
     x = np.arange(a0.n_types)
     y = np.arange(a1.n_types)
     prof = g["profile"].to_numpy()
     mesh = ax.pcolormesh(x, y, prof.T, cmap=cmap, shading="nearest")
     fig.colorbar(mesh, cax=cax, label="|weight| of profile rows")
-    colors = plt.get_cmap("cividis")(np.linspace(0.1, 0.9, max(2, len(g["families"]))))
+    bar_fams = list(dict.fromkeys(f for a in env.agents for f in g[a.name].columns))
+    palette = plt.get_cmap("cividis")(np.linspace(0.1, 0.85, max(2, len(bar_fams))))
+    colors = {f: palette[k] for k, f in enumerate(bar_fams)}  # one colour per family in both panels
     for axis, agent, pos in ((top, a0, x), (right, a1, y)):
         df = g[agent.name]
         base = np.zeros(agent.n_types)
-        for k, f in enumerate(df.columns):
+        for f in df.columns:
             if axis is top:
-                axis.bar(pos, df[f].to_numpy(), bottom=base, color=colors[k], label=f, width=0.8)
+                axis.bar(pos, df[f].to_numpy(), bottom=base, color=colors[f], label=f, width=0.8)
             else:
-                axis.barh(pos, df[f].to_numpy(), left=base, color=colors[k], label=f, height=0.8)
+                axis.barh(pos, df[f].to_numpy(), left=base, color=colors[f], label=f, height=0.8)
             base = base + df[f].to_numpy()
-        if len(df.columns):
-            axis.legend(fontsize="small", loc="upper left" if axis is top else "lower right", frameon=False)
+    handles: dict = {}
+    for axis in (top, right):
+        for h, lab in zip(*axis.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    if handles:
+        key.legend(list(handles.values()), [f"{f} rows (by type)" for f in handles], loc="center",
+                   fontsize="small", frameon=False)
     step0 = max(1, a0.n_types // 8)
     step1 = max(1, a1.n_types // 8)
     ax.set_xticks(x[::step0], [f"{t:g}" if isinstance(t, float) else str(t) for t in a0.type_labels[::step0]])
