@@ -422,18 +422,28 @@ def virtual_values(result: Result, agent: str | int, ironed: bool = False, canon
     return out
 
 
-def closed_form_virtual_values(agent, ironed: bool = False) -> pd.Series:
+def closed_form_virtual_values(agent, ironed: bool = False, costs: bool = False) -> pd.Series:
     """Myerson's discrete virtual values from an :class:`~mechopt.Agent`'s types and prior.
 
-    ``φ_t = v_t − (v_{t+1} − v_t)(1 − F_t)/f_t`` (``φ_{T-1} = v_{T-1}``), for values
-    increasing in the type (the types themselves); ironed: the
-    slopes of the lower convex hull of ``(F_t, Σ_{j≤t} f_j φ_j)`` (from ``(0, 0)``).
-    Types with zero mass are dropped from the hull and get NaN.
+    ``φ_t = v_t − (v_{t+1} − v_t)(1 − F_t)/f_t`` (``φ_{T-1} = v_{T-1}``) with ``v_t`` the
+    type; ironed: the slopes of the lower convex hull of ``(F_t, Σ_{j≤t} f_j φ_j)``
+    (from ``(0, 0)``).  Types with zero mass are dropped from the hull and get NaN.
+
+    ``costs=True``: the types are costs and the agent's value is ``v_t = −c_t``
+    (procurement); the result is minus the virtual cost,
+    ``−[c_t + (c_t − c_{t−1}) F_{t−1} / f_t]`` (ironed: minus the ironed virtual cost),
+    i.e. the same formula with the types read from the highest cost down.
     """
     from .mechanisms.auctions import virtual_values as exact_virtual_values
+    from .spec import Agent
 
     if not agent.is_scalar:
         raise MechoptError("closed-form virtual values need scalar types")
+    if costs:  # values −c increase from the highest cost down: Myerson on the reversed agent
+        flipped = Agent(agent.name, [-c for c in agent.types_exact[::-1]], prior=list(agent.prior_exact[::-1]))
+        out = closed_form_virtual_values(flipped, ironed=ironed).iloc[::-1]
+        out.index = pd.Index(agent.type_labels, name=agent.name)
+        return out
     exact = exact_virtual_values(agent, ironed=ironed)
     f = np.asarray(agent.prior, dtype=float)
     vals = np.array([np.nan if (x is None or f[t] == 0) else float(x) for t, x in enumerate(exact)])
@@ -454,8 +464,9 @@ def virtual_value_table(result: Result, agent: str | int, canonical=True) -> pd.
         if P["C"] > 1 else P["alloc"][0]
     df["lp_raw"] = _raw_from_parts(P)
     df["lp_ironed"] = _ironed_from_parts(P)
-    df["formula_raw"] = closed_form_virtual_values(a).to_numpy()
-    df["formula_ironed"] = closed_form_virtual_values(a, ironed=True).to_numpy()
+    costs = _decreasing(P["v"])  # procurement: the closed form is minus the virtual cost
+    df["formula_raw"] = closed_form_virtual_values(a, costs=costs).to_numpy()
+    df["formula_ironed"] = closed_form_virtual_values(a, ironed=True, costs=costs).to_numpy()
     return df
 
 

@@ -155,3 +155,42 @@ def test_face_refuses_user_constraints():
     assert r.status == "optimal"
     with pytest.raises(mo.errors.SpecError, match="user constraints"):
         r.face()
+
+
+# --------------------------------------------------------------------------- property
+from hypothesis import HealthCheck, event, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def small_designs(draw):
+    kind = draw(st.sampled_from(["single_item", "bilateral_trade"]))
+    agents = []
+    for j in range(2):
+        T = draw(st.integers(2, 4))
+        weights = draw(st.lists(st.integers(1, 4), min_size=T, max_size=T))
+        agents.append(mo.Agent(f"a{j}", mo.grid(0, 1, T), prior=[Fraction(w, sum(weights)) for w in weights]))
+    env = mo.single_item(agents) if kind == "single_item" else mo.bilateral_trade(*agents)
+    objective = draw(st.sampled_from(["revenue", "welfare", "utility", "gains"]))
+    budget = "ex_ante" if objective != "revenue" else "none"
+    event(f"{kind}, {objective}")
+    return mo.Design(env, ic=draw(st.sampled_from(["bic", "dsic"])), ir="interim", budget=budget, objective=objective)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_designs())
+def test_face_contains_the_solution_and_pins_the_objective(design):
+    r = design.solve()
+    if r.status != "optimal":
+        event(f"status {r.status}")
+        return
+    f = r.face(("revenue", "welfare", "utility", "gains"))
+    obj = design.objective
+    assert f.loc[obj, "min"] == pytest.approx(r.objective, abs=1e-7)
+    assert f.loc[obj, "max"] == pytest.approx(r.objective, abs=1e-7)
+    for m in ("revenue", "welfare", "utility", "gains"):
+        assert f.loc[m, "min"] - 1e-7 <= r.metrics[m] <= f.loc[m, "max"] + 1e-7
+    # welfare = revenue + utility on every mechanism, so the widths agree where revenue is pinned
+    if obj == "revenue":
+        assert f.loc["welfare", "width"] == pytest.approx(f.loc["utility", "width"], abs=1e-7)
+    event("unique" if r.is_unique() else "not unique")

@@ -499,3 +499,42 @@ def test_gains_second_best_continuum_limit():
     """Myerson–Satterthwaite (1983): the second-best gains tend to 9/64 (uniform [0, 1])."""
     r = lp(bt(81), ic="bic", ir="interim", budget="ex_ante", objective="gains")
     assert r.objective == pytest.approx(9 / 64, abs=5e-3)
+
+
+# --------------------------------------------------------------------------- property: discrete Krishna–Perry
+from hypothesis import HealthCheck, event, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def efficient_envs(draw):
+    kind = draw(st.sampled_from(["bilateral_trade", "public_project", "partnership"]))
+    n_agents = 2 if kind != "public_project" else draw(st.integers(2, 3))
+    agents = []
+    for j in range(n_agents):
+        T = draw(st.integers(2, 5))
+        lo = Fraction(draw(st.integers(0, 3)), 4)
+        types = [lo + Fraction(k, T) for k in range(T)]
+        weights = draw(st.lists(st.integers(1, 5), min_size=T, max_size=T))
+        agents.append(mo.Agent(f"a{j}", types, prior=[Fraction(w, sum(weights)) for w in weights]))
+    event(f"kind={kind}")
+    if kind == "bilateral_trade":
+        return mo.bilateral_trade(*agents)
+    if kind == "public_project":
+        return mo.public_project(agents, cost=Fraction(draw(st.integers(1, 12)), 4))
+    share = Fraction(draw(st.integers(0, 4)), 4)
+    return mo.partnership(agents, [share, 1 - share])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(efficient_envs())
+def test_gvcg_optimal_property(env):
+    """On random grids and priors: efficient, DSIC, ex post IR, and revenue = the efficient DSIC
+    ex post IR LP optimum (solved independently)."""
+    m = M.gvcg(env, payments="optimal")
+    a = m.audit()
+    assert a["dsic"] and a["ex_post_ir"] and a["efficient"]
+    r = lp(env, ic="dsic", ir="ex_post", allocation="efficient", objective="revenue")
+    assert r.status == "optimal"
+    event("deficit" if r.objective < -1e-9 else "no deficit")
+    assert m.metrics["revenue"] == pytest.approx(r.objective, abs=1e-8)

@@ -86,6 +86,10 @@ def test_ironed_virtual_costs_two_sellers():
     assert all(b1 <= b2 for b1, b2 in zip(bar, bar[1:]))
     got = mo.duality.virtual_values(r, "s1", ironed=True)
     np.testing.assert_allclose(got.to_numpy(), [-float(b) for b in bar], atol=1e-6)
+    table = mo.duality.virtual_value_table(r, "s1")
+    np.testing.assert_allclose(table["formula_raw"], [-float(p) for p in psi], atol=1e-12)
+    np.testing.assert_allclose(table["formula_ironed"], [-float(b) for b in bar], atol=1e-12)
+    np.testing.assert_allclose(table["lp_raw"], [-float(p) for p in psi], atol=1e-6)
     profit = sum(w[a] * w[b] * max(Fraction(0), value - min(bar[a], bar[b])) for a in range(5) for b in range(5))
     assert r.objective == pytest.approx(float(profit), abs=1e-9)
 
