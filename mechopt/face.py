@@ -125,7 +125,7 @@ def face(result: Result, metrics: Sequence[str] = ("revenue", "welfare", "utilit
     """
     from .backends.highs import build_highs
 
-    if str(result.status) != "optimal":
+    if result.status != "optimal":
         raise SolverError(f"face: the result is {result.status}, not optimal; the optimal face needs an optimum")
     if result.design.deterministic:
         raise SpecError("face: deterministic designs are MIPs; the face is defined for the LP (deterministic=False)")
