@@ -235,3 +235,16 @@ def test_html_reprs(trade, ms_cert):
         assert out.startswith("<p><b>") and "<table" in out
     assert "welfare" in trade._repr_html_() and "maximize welfare" in trade.design._repr_html_()
     assert "ic" in ms_cert._repr_html_() and "bookkeeping" in ms_cert._repr_html_()
+
+
+def test_presentation_errors(ms_cert):
+    from mechopt.errors import SpecError
+
+    with pytest.raises(SpecError, match="bookkeeping"):
+        ms_cert.explain(bookkeeping="some")
+    with pytest.raises(SpecError, match="kind"):
+        ms_cert.plot(kind="pie")
+    auction = mo.single_item([mo.Agent(f"b{i}", mo.grid(0, 1, 3)) for i in range(3)])
+    c = mo.Design(auction, ic="bic", ir="interim", objective="revenue").solve(certify=True).certificate
+    with pytest.raises(SpecError, match="two agents"):
+        c.plot(kind="grid")

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..errors import MechoptError
+from ..errors import SpecError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .certificate import Certificate
@@ -75,7 +75,7 @@ def explain(cert: Certificate, text: bool = False, by: str | None = None,
     if text:
         return derivation(cert)
     if bookkeeping not in BOOKKEEPING_ROWS:
-        raise MechoptError(f"explain: bookkeeping={bookkeeping!r}; choose one of {', '.join(BOOKKEEPING_ROWS)}")
+        raise SpecError(f"explain: bookkeeping={bookkeeping!r}; choose one of {', '.join(BOOKKEEPING_ROWS)}")
     df = all_rows(cert)
     second = df.index.names[1]
     if by == "family":
@@ -87,7 +87,7 @@ def explain(cert: Certificate, text: bool = False, by: str | None = None,
         out["kind"] = ["bookkeeping" if f in BOOKKEEPING else "economic" for f in out.index]
         return out.loc[list(dict.fromkeys(cert.weights.index.get_level_values("family")))]  # as weight_by_family
     if by is not None:
-        raise MechoptError("explain: by must be None or 'family'")
+        raise SpecError("explain: by must be None or 'family'")
     if bookkeeping == "rows" or not len(df):
         return df
     fams = df.index.get_level_values("family")
@@ -214,7 +214,7 @@ def plot(cert: Certificate, kind: str = "family", ax=None, cmap: str = "viridis"
     if kind == "grid":
         return plot_grid(cert, cmap=cmap)
     if kind != "family":
-        raise MechoptError(f"certificate plot: kind={kind!r}; choose 'family' or 'grid'")
+        raise SpecError(f"certificate plot: kind={kind!r}; choose 'family' or 'grid'")
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -245,11 +245,11 @@ def grid_weights(cert: Certificate, families: tuple[str, ...] | None = None) -> 
         Families to include (default: the economic ones, or every family when none has weight).
     """
     if cert.kind == "unboundedness" or cert.model is None:
-        raise MechoptError("grid picture: needs a row certificate (infeasibility or optimality)")
+        raise SpecError("grid picture: needs a row certificate (infeasibility or optimality)")
     lp = cert.model.lp
     env = lp.design.env
     if env.n_agents != 2:
-        raise MechoptError(f"grid picture: needs two agents; this environment has {env.n_agents}")
+        raise SpecError(f"grid picture: needs two agents; this environment has {env.n_agents}")
     w = cert.weights
     fam = w.index.get_level_values("family")
     if families is None:
