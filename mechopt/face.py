@@ -120,7 +120,7 @@ def face(result: Result, metrics: Sequence[str] = ("revenue", "welfare", "utilit
     >>> bidders = [mo.Agent(f"b{i}", mo.grid(0, 1, 11)) for i in (1, 2)]
     >>> r = mo.Design(mo.single_item(bidders), objective="revenue").solve()
     >>> f = r.face(("revenue", "welfare"))
-    >>> round(f.loc["revenue", "min"] * 11, 6), f.loc["welfare", "width"] > 1e-3
+    >>> round(float(f.loc["revenue", "min"]) * 11, 6), bool(f.loc["welfare", "width"] > 1e-3)
     (5.0, True)
     """
     from .backends.highs import build_highs
