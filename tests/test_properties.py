@@ -69,7 +69,7 @@ def dual_residuals(r):
         "free": float(np.abs(g[free]).max(initial=0)),
         "lower": float(g[lower].max(initial=0)),
         "sign": float((-lam[ineq]).max(initial=0)),
-        "gap": abs(r.output.objective - float(-lam @ lp.rhs)),
+        "gap": abs(r.output.objective - float(lp.offset - lam @ lp.rhs)),
     }
 
 
