@@ -491,7 +491,9 @@ def test_gains_certified_exactly():
     (welfare 7/10 minus E[θ_s] = 1/2)."""
     env = bt(5)
     r = mo.Design(env, ic="bic", ir="interim", budget="ex_ante", objective="gains").solve(certify=True)
-    assert r.certificate.verify(exact=True)
+    w = mo.Design(env, ic="bic", ir="interim", budget="ex_ante", objective="welfare").solve(certify=True)
+    assert r.certificate.verify(exact=True) and w.certificate.verify(exact=True)
+    assert r.certificate.objective == w.certificate.objective - Fraction(1, 2)   # E[θ_s] = 1/2, exactly
     assert r.certificate.objective == Fraction(1, 5)
 
 
