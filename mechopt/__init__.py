@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import certificates, compile, duality, mechanisms, plot  # matplotlib/cvxpy load lazily
 from .design import OPTIONS, Design
-from .environments import bilateral_trade, multi_item, partnership, public_project, single_item
+from .environments import bilateral_trade, multi_item, partnership, procurement, public_project, single_item
 from .errors import MechoptError, ModelFileError, SolverError, SpecError
 from .mechanism import Mechanism
 from .mechanisms import compare
@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Agent", "Environment", "Design", "Result", "Mechanism", "Discretization",
     "grid", "discretize", "single_item", "bilateral_trade", "partnership", "public_project", "multi_item",
+    "procurement",
     "compile", "certificates", "duality", "plot", "mechanisms", "compare",
     "load", "save",
     "OPTIONS", "Status", "MechoptError", "SpecError", "ModelFileError", "SolverError", "__version__",

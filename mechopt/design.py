@@ -11,7 +11,7 @@ budget         Σ_i p_i − c(x): ``exact`` (= 0 everywhere), ``ex_post`` (≥ 0
 allocation     ``free`` (any lottery) or ``efficient`` (weight only on welfare maximizers)
 deterministic  lotteries restricted to point masses (the LP becomes a MIP)
 objective      ``revenue`` E[Σ p − c], ``welfare`` E[Σ v − c], ``utility`` E[Σ (v − p)],
-               ``feasibility`` (constant 0)
+               ``gains`` welfare − Σ_i E[U_i(θ_i)] (net of the status quo), ``feasibility`` (0)
 =============  ==========================================================================
 """
 
@@ -34,7 +34,7 @@ OPTIONS: dict[str, tuple[str, ...]] = {
     "ir": ("ex_post", "interim", "ex_ante", "none"),
     "budget": ("exact", "ex_post", "ex_ante", "none"),
     "allocation": ("free", "efficient"),
-    "objective": ("revenue", "welfare", "utility", "feasibility"),
+    "objective": ("revenue", "welfare", "utility", "gains", "feasibility"),
 }
 
 
@@ -49,7 +49,7 @@ class Design:
     ir : {"ex_post", "interim", "ex_ante", "none"}
     budget : {"exact", "ex_post", "ex_ante", "none"}
     allocation : {"free", "efficient"}
-    objective : {"revenue", "welfare", "utility", "feasibility"}
+    objective : {"revenue", "welfare", "utility", "gains", "feasibility"}
     deterministic : bool
         Restrict to deterministic allocations (solved as a MIP; no duals).
 
@@ -131,6 +131,11 @@ class Design:
             f"maximize {self.objective} s.t. IC={self.ic}, IR={self.ir}, budget={self.budget}, "
             f"allocation={alloc}{det}"
         )
+
+    def _repr_html_(self) -> str:
+        from .display import design_html
+
+        return design_html(self)
 
     def __repr__(self) -> str:
         return f"Design({self.env!r}; {self.describe()})"

@@ -229,9 +229,18 @@ def minimum_norm_dual(result: Result, tol: float = 1e-9) -> np.ndarray:
     if any(fm.name == "ir" for fm in lp.families):
         fir = lp.family("ir")
         code = fir.codes.get("type")
-        if code is not None and (code > 0).any():
-            rows = np.flatnonzero(code > 0)
-            height = lam[fir.start + rows] @ code[rows].astype(float)
+        if code is not None and (code >= 0).all():
+            # height of a type in its agent's value order (a cost type: the highest cost is lowest)
+            rank = code.astype(float)
+            ag = fir.codes.get("agent")
+            for i, a in enumerate(env.agents):
+                if ag is not None and a.is_scalar and len(lp.layout.groups[i]) == 1:
+                    v = np.asarray(env.values[i][:, lp.layout.groups[i][0][0]], dtype=float)
+                    if _decreasing(v):
+                        rank[ag == i] = a.n_types - 1 - code[ag == i]
+        if code is not None and (code >= 0).all() and (rank > 0).any():
+            rows = np.flatnonzero(rank > 0)
+            height = lam[fir.start + rows] @ rank[rows]
             low = cp.Problem(cp.Minimize(height), cons)
             _solve(low)
             if low.status in ("optimal", "optimal_inaccurate"):
@@ -311,7 +320,7 @@ def _dual_parts(result: Result, agent: str | int, canonical):
 
     # canonical shift: IR weight above t moved down through row (t+1 -> t)
     shift = np.zeros((C, T))  # extra multiplier on row (t+1 -> t) in context c
-    if ir_shift:
+    if ir_shift and not _decreasing(v):  # costs: the solver's IR weight is left where it is
         down_slack = np.full((C, T), np.inf)
         dn = s_true == t_rep + 1
         down_slack[c_ic[dn], t_rep[dn]] = sl[dn]
@@ -341,7 +350,24 @@ def _ironed_from_parts(P: dict) -> np.ndarray:
         return np.where(f > 0, v - rent / np.where(f > 0, f, 1.0), np.nan)
 
 
+def _decreasing(v: np.ndarray) -> bool:
+    """Values that decrease in the type (a seller whose type is a cost: ``v_t = −c_t``)."""
+    return v.size > 1 and bool(np.all(np.diff(v) < 0))
+
+
+def _reversed_parts(P: dict) -> dict:
+    """The same multipliers with the types listed in reverse order (values then increase)."""
+    T = P["v"].size
+    return {**P, "v": P["v"][::-1], "f": P["f"][::-1], "s": T - 1 - P["s"], "t": T - 1 - P["t"],
+            "gamma": P["gamma"][:, ::-1]}
+
+
 def _raw_from_parts(P: dict) -> np.ndarray:
+    """Raw virtual values; for decreasing values (costs) the types are read in reverse order, so
+    ``φ_t = v_t − (v_{t−1} − v_t) F_{t−1} / f_t``, i.e. minus the virtual cost ``c_t + (c_t − c_{t−1}) F_{t−1}/f_t``
+    (the discrete ``c + F(c)/f(c)``; Myerson 1981 read as a reverse auction)."""
+    if _decreasing(P["v"]):
+        return _raw_from_parts(_reversed_parts(P))[::-1]
     v, f = P["v"], P["f"]
     T = v.size
     s, t, lam = P["s"], P["t"], P["lam"]
@@ -396,17 +422,28 @@ def virtual_values(result: Result, agent: str | int, ironed: bool = False, canon
     return out
 
 
-def closed_form_virtual_values(agent, ironed: bool = False) -> pd.Series:
+def closed_form_virtual_values(agent, ironed: bool = False, costs: bool = False) -> pd.Series:
     """Myerson's discrete virtual values from an :class:`~mechopt.Agent`'s types and prior.
 
-    ``φ_t = v_t − (v_{t+1} − v_t)(1 − F_t)/f_t`` (``φ_{T-1} = v_{T-1}``); ironed: the
-    slopes of the lower convex hull of ``(F_t, Σ_{j≤t} f_j φ_j)`` (from ``(0, 0)``).
-    Types with zero mass are dropped from the hull and get NaN.
+    ``φ_t = v_t − (v_{t+1} − v_t)(1 − F_t)/f_t`` (``φ_{T-1} = v_{T-1}``) with ``v_t`` the
+    type; ironed: the slopes of the lower convex hull of ``(F_t, Σ_{j≤t} f_j φ_j)``
+    (from ``(0, 0)``).  Types with zero mass are dropped from the hull and get NaN.
+
+    ``costs=True``: the types are costs and the agent's value is ``v_t = −c_t``
+    (procurement); the result is minus the virtual cost,
+    ``−[c_t + (c_t − c_{t−1}) F_{t−1} / f_t]`` (ironed: minus the ironed virtual cost),
+    i.e. the same formula with the types read from the highest cost down.
     """
     from .mechanisms.auctions import virtual_values as exact_virtual_values
+    from .spec import Agent
 
     if not agent.is_scalar:
         raise MechoptError("closed-form virtual values need scalar types")
+    if costs:  # values −c increase from the highest cost down: Myerson on the reversed agent
+        flipped = Agent(agent.name, [-c for c in agent.types_exact[::-1]], prior=list(agent.prior_exact[::-1]))
+        out = closed_form_virtual_values(flipped, ironed=ironed).iloc[::-1]
+        out.index = pd.Index(agent.type_labels, name=agent.name)
+        return out
     exact = exact_virtual_values(agent, ironed=ironed)
     f = np.asarray(agent.prior, dtype=float)
     vals = np.array([np.nan if (x is None or f[t] == 0) else float(x) for t, x in enumerate(exact)])
@@ -427,8 +464,9 @@ def virtual_value_table(result: Result, agent: str | int, canonical=True) -> pd.
         if P["C"] > 1 else P["alloc"][0]
     df["lp_raw"] = _raw_from_parts(P)
     df["lp_ironed"] = _ironed_from_parts(P)
-    df["formula_raw"] = closed_form_virtual_values(a).to_numpy()
-    df["formula_ironed"] = closed_form_virtual_values(a, ironed=True).to_numpy()
+    costs = _decreasing(P["v"])  # procurement: the closed form is minus the virtual cost
+    df["formula_raw"] = closed_form_virtual_values(a, costs=costs).to_numpy()
+    df["formula_ironed"] = closed_form_virtual_values(a, ironed=True, costs=costs).to_numpy()
     return df
 
 

@@ -14,6 +14,8 @@ partnership        one per agent (who gets the asset)   v_i = θ_i if i gets it;
 public_project     ``"not_built"``, ``"built"``         v_i = θ_i if built; cost when built
 multi_item         assignments item → agent or ``-``    additive: Σ of assigned item values;
                                                         unit_demand: max of them
+procurement        ``"not_bought"``, then one per        seller i values supplying −c_i (types are
+                   seller (who supplies)                costs); designer cost −value when bought
 =================  ===================================  ==========================================
 """
 
@@ -30,7 +32,7 @@ from .errors import SpecError
 from .exact import exact_array, to_fraction
 from .spec import Agent, Environment
 
-__all__ = ["single_item", "bilateral_trade", "partnership", "public_project", "multi_item"]
+__all__ = ["single_item", "bilateral_trade", "partnership", "public_project", "multi_item", "procurement"]
 
 
 def _zero(T: int) -> np.ndarray:
@@ -183,4 +185,49 @@ def multi_item(
     return Environment(
         expanded, labels, values, prior=prior, kind="multi_item",
         meta={"items": int(items), "valuation": valuation},
+    )
+
+
+def procurement(sellers: Sequence[Agent], value: Any, prior: Any = None) -> Environment:
+    """A buyer (the designer) buys one item from one of ``sellers``, whose types are their costs.
+
+    Outcome 0 is ``"not_bought"``; outcome ``i + 1`` means seller i supplies it, which
+    seller i values ``−c_i`` (its type is its cost).  A seller that does not supply
+    keeps 0, its outside option (IR: no seller is forced to sell at a loss).  The
+    buyer's value ``value`` enters as a negative designer cost of every purchase, so
+    ``revenue`` = E[value·1{bought} + Σ_i p_i] is the buyer's expected profit
+    (payments to sellers are negative ``p_i``), and ``welfare`` = E[(value − c_i)·1{i
+    supplies}] the gains from trade.  The revenue-maximizing mechanism buys from the
+    seller with the lowest virtual cost ``c + F(c)/f(c)`` when it is below ``value``
+    (Myerson 1981, read as a reverse auction).
+
+    Parameters
+    ----------
+    sellers : sequence of Agent
+        Scalar types: costs.
+    value : number
+        The buyer's value for the item.
+    prior : array_like, optional
+        Joint prior over the sellers' costs (correlated costs).
+
+    Examples
+    --------
+    >>> import mechopt as mo
+    >>> env = mo.procurement([mo.Agent("s", mo.grid(0, 1, 11))], value="9/10")
+    >>> round(mo.Design(env, objective="revenue").solve().objective * 11, 6)   # price 2/5
+    2.5
+    """
+    sellers = _scalar_agents(sellers, "procurement")
+    v = to_fraction(value, "value")
+    K = len(sellers) + 1
+    values = []
+    for i, a in enumerate(sellers):
+        V = np.empty((a.n_types, K), dtype=object)
+        V[:] = Fraction(0)
+        V[:, i + 1] = -a.types_exact
+        values.append(V)
+    cost = [Fraction(0)] + [-v] * len(sellers)
+    return Environment(
+        sellers, ["not_bought", *[a.name for a in sellers]], values, cost=cost, prior=prior,
+        kind="procurement", meta={"value": v},
     )

@@ -91,7 +91,8 @@ class Mechanism:
 
     @cached_property
     def metrics(self) -> dict[str, Any]:
-        """Expected revenue (net of designer cost), welfare, agents' utility, and per-agent figures."""
+        """Expected revenue (net of designer cost), welfare, agents' utility, ``gains`` (welfare
+        minus the status quo Σ_i E[U_i(θ_i)]), and per-agent figures."""
         env = self.env
         prior = env.joint_prior.reshape(-1)
         cost = float(prior @ (self.x @ env.cost))
@@ -102,6 +103,8 @@ class Mechanism:
             "revenue": float(pay.sum()) - cost,
             "welfare": welfare,
             "utility": sum(vals.values()) - float(pay.sum()),
+            "gains": welfare - sum(float(self.interim[a.name]["outside"] @ self.interim[a.name]["prob"])
+                                   for a in env.agents),
             "cost": cost,
             "expected_payment": {a: float(v) for a, v in zip(env.names, pay)},
             "expected_utility": {a: vals[a] - float(v) for a, v in zip(env.names, pay)},
@@ -122,6 +125,11 @@ class Mechanism:
         from . import plot
 
         return plot.mechanism(self, **kwargs)
+
+    def _repr_html_(self) -> str:
+        from .display import mechanism_html
+
+        return mechanism_html(self)
 
     def __repr__(self) -> str:
         m = self.metrics

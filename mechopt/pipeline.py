@@ -160,6 +160,9 @@ class _Run:
         if self.deadline is not None:
             opts["time_limit"] = self._remaining()
         out = self._timed("solve", mod.solve, lp, **opts)
+        if self.backend == "cvxpy":
+            out.stats["user_terms"] = self.options.get("constraints") is not None or \
+                self.options.get("objective") is not None
         log.info("solve    %s: %s (%.2f s)", self.backend, out.status, out.stats.get("seconds", 0.0))
         return out
 

@@ -2,8 +2,11 @@
 
 Every function takes ``ax=None`` (a new figure is made when omitted) and returns
 the matplotlib ``Axes`` it drew on (or a ``Figure`` when it draws several
-panels).  Nothing here keeps global state or calls ``plt.show()``; matplotlib is
-imported only when a function runs, so ``import mechopt`` stays light.
+panels).  Colour maps are perceptually uniform and colour-blind safe (cividis,
+viridis), every heatmap has a colour bar, and line colours are the blue/orange
+pair that stays distinct under the common colour-vision deficiencies.  Nothing
+here keeps global state or calls ``plt.show()``; matplotlib is imported only
+when a function runs, so ``import mechopt`` stays light.
 
 * :func:`allocation_heatmap` — two-agent problems: probability of one outcome
   over the type grid (e.g. the trade region of bilateral trade), optionally
@@ -12,7 +15,8 @@ imported only when a function runs, so ``import mechopt`` stays light.
   per agent, as functions of the own type;
 * :func:`virtual_values` — raw and ironed virtual values read off the duals;
 * :func:`convergence` — objective versus grid size, with the continuum value;
-* :func:`certificate_weights` — weight of a certificate by row family;
+* :func:`certificate_weights` — weight of a certificate by row family (economic families first);
+* :func:`certificate_grid` — a certificate's weights over a two-agent type grid;
 * :func:`mechanism`, :func:`result` — a sensible default picture (used by
   ``Mechanism.plot()`` and ``Result.plot()``).
 """
@@ -40,6 +44,7 @@ __all__ = [
     "virtual_values",
     "convergence",
     "certificate_weights",
+    "certificate_grid",
     "mechanism",
     "result",
 ]
@@ -104,7 +109,7 @@ def allocation_heatmap(
     ax: Axes | None = None,
     overlay: Callable[[np.ndarray], np.ndarray] | None = None,
     overlay_label: str | None = None,
-    cmap: str = "Blues",
+    cmap: str = "cividis",
     colorbar: bool = True,
     title: str | None = None,
 ) -> Axes:
@@ -309,15 +314,29 @@ def certificate_weights(weights: Any, ax: Axes | None = None, normalize: bool = 
     Series whose first index level is the family, or a dict family → weight(s).
     With ``normalize`` the bars are shares of the total.
     """
+    from .certificates.presentation import BOOKKEEPING, family_order
+
     s = _family_weights(weights)
+    s = s.loc[family_order(s.index.astype(str))] if len(s) else s
     if normalize and s.sum() > 0:
         s = s / s.sum()
     ax = _axes(ax)
-    ax.bar(list(s.index.astype(str)), s.to_numpy(), color="tab:purple")
+    dark, light = _plt().get_cmap("cividis")([0.15, 0.75])
+    names = list(s.index.astype(str))
+    ax.bar(names, s.to_numpy(), color=[light if f in BOOKKEEPING else dark for f in names])
     ax.set_ylabel("share of total weight" if normalize else "weight")
-    ax.set_xlabel("row family")
+    ax.set_xlabel("row family (dark: economic, light: bookkeeping)")
+    ax.tick_params(axis="x", labelrotation=30)
     ax.set_title(title or "certificate weight by family")
     return ax
+
+
+def certificate_grid(cert: Any, cmap: str = "viridis", families: tuple[str, ...] | None = None) -> Figure:
+    """A certificate's weights over a two-agent type grid (the Myerson–Satterthwaite picture):
+    see :func:`mechopt.certificates.presentation.plot_grid`."""
+    from .certificates.presentation import plot_grid
+
+    return plot_grid(cert, cmap=cmap, families=families)
 
 
 # --------------------------------------------------------------------------- defaults

@@ -125,6 +125,18 @@ class Result:
                 self._certificate = certificates.optimality(self)
         return self._certificate
 
+    def face(self, metrics=("revenue", "welfare", "utility"), interim: bool = False):
+        """Range of each metric over all optimal mechanisms (see :func:`mechopt.face.face`)."""
+        from .face import face
+
+        return face(self, metrics, interim)
+
+    def is_unique(self) -> bool:
+        """False when optimal mechanisms differ in a metric or interim allocation (:mod:`mechopt.face`)."""
+        from .face import is_unique
+
+        return is_unique(self)
+
     def plot(self, **kwargs):  # pragma: no cover - thin wrapper
         """Default picture: the mechanism (optimal) or the certificate (infeasible)."""
         from . import plot
@@ -145,6 +157,11 @@ class Result:
             },
             "solver": {"name": self.output.stats.get("name"), "seconds": self.output.stats.get("seconds")},
         }
+
+    def _repr_html_(self) -> str:
+        from .display import result_html
+
+        return result_html(self)
 
     def __repr__(self) -> str:
         head = f"Result: {self.status}"

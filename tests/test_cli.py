@@ -365,7 +365,7 @@ def test_schema_command(capsys):
     schema = json.loads(out)
     assert schema["$defs"]["DesignSpec"]["properties"]["ic"]["enum"] == ["dsic", "bic", "none"]
     assert schema["$defs"]["DesignSpec"]["properties"]["objective"]["enum"] == [
-        "revenue", "welfare", "utility", "feasibility"]
+        "revenue", "welfare", "utility", "gains", "feasibility"]
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["solve", "--help"], ["list", "--help"], ["schema", "--help"]])

@@ -124,8 +124,7 @@ def test_result_default_infeasible_draws_certificate():
     r = mo.Design(env, ic="bic", ir="interim", budget="ex_ante", allocation="efficient",
                   objective="feasibility").solve()
     assert r.status == "infeasible"
-    if r.certificate is None:
-        pytest.skip("mechopt.certificates not available yet")
+    assert r.certificate is not None
     ax = plot.result(r)
     assert len(ax.patches) >= 2  # several families carry weight
 
@@ -135,3 +134,117 @@ def test_no_global_state():
     fig, ax = plt.subplots()
     plot.convergence({1: 1.0}, ax=ax)
     assert len(plt.get_fignums()) == n + 1
+
+
+# --------------------------------------------------------------------------- certificates that read like proofs
+@pytest.fixture(scope="module")
+def ms_cert():
+    """Myerson–Satterthwaite on grid(0, 1, 6): efficient, BIC, interim IR, no expected deficit is infeasible."""
+    env = mo.bilateral_trade(mo.Agent("buyer", mo.grid(0, 1, 6)), mo.Agent("seller", mo.grid(0, 1, 6)))
+    r = mo.Design(env, ic="bic", ir="interim", budget="ex_ante", allocation="efficient").solve()
+    assert r.status == "infeasible"
+    return r.certificate
+
+
+def test_explain_leads_with_economics_and_sums_bookkeeping(ms_cert):
+    from fractions import Fraction
+
+    from mechopt.certificates.presentation import BOOKKEEPING, ECONOMIC
+
+    df = ms_cert.explain()
+    fams = list(df.index.get_level_values("family"))
+    econ = [f for f in fams if f in ECONOMIC]
+    assert fams[: len(econ)] == econ and fams[0] == "ic"  # economic rows first, IC leading
+    book = [f for f in fams if f in BOOKKEEPING]
+    assert sorted(book) == sorted(set(book)) and book  # one line per bookkeeping family
+    assert (df.loc[book[0]].index == [-1]).all()
+    assert abs(df["share"].sum() - 1) < 1e-12
+    full = ms_cert.explain(bookkeeping="rows")
+    assert len(full) == len(ms_cert.weights)
+    for f in book:  # the summed line is the family's net weight
+        assert df.loc[(f, -1), "weight"] == sum(ms_cert.weights.xs(f, level="family"), Fraction(0))
+    # Farkas: the weighted right-hand sides add up to y·b > 0, computed here from the LP's rhs
+    lp = ms_cert.model.lp
+    yb = sum(float(w) * lp.rhs[lp.family(f).start + r] for (f, r, _), w in ms_cert.weights.items())
+    assert yb > 1e-6
+    assert df["contribution"].sum() == pytest.approx(yb, abs=1e-9)
+    assert set(ms_cert.explain(bookkeeping="hide").index.get_level_values("family")) <= set(ECONOMIC)
+
+
+def test_derivation_and_latex_order(ms_cert):
+    text = ms_cert.derivation()
+    assert text.index("× ic[") < text.index("× ir[") < text.index("× budget[") < text.index("lottery rows, summed")
+    tex = ms_cert.to_latex()
+    assert tex.index("ic &") < tex.index("ir &") < tex.index("budget &") < tex.index("lottery &")
+    assert tex.count("lottery &") == 1
+
+
+def _boxes_overlap(boxes) -> bool:
+    for k, a in enumerate(boxes):
+        for b in boxes[k + 1:]:
+            if a.width > 0 and b.width > 0 and a.overlaps(b):
+                return True
+    return False
+
+
+def test_certificate_grid_picture(ms_cert):
+    from mechopt.certificates.presentation import grid_weights
+
+    g = grid_weights(ms_cert)
+    w = ms_cert.weights
+    eff = w.xs("efficiency", level="family")
+    assert g["profile"].to_numpy().sum() == pytest.approx(sum(abs(float(v)) for v in eff), abs=1e-12)
+    # efficiency rows carry weight only where trade creates value (buyer's type above the seller's)
+    prof = g["profile"]
+    for b in prof.index:
+        for s in prof.columns:
+            if prof.loc[b, s] > 0:
+                assert b > s
+    ic = w.xs("ic", level="family")
+    ic_buyer = sum(abs(float(v)) for (_, label), v in ic.items() if label.startswith("buyer"))
+    assert g["buyer"]["ic"].sum() == pytest.approx(ic_buyer, abs=1e-12)
+    fig = ms_cert.plot(kind="grid")
+    meshes = [c for ax in fig.axes for c in ax.collections if isinstance(c, QuadMesh)]
+    assert meshes and all(m.get_cmap().name in ("viridis", "cividis") for m in meshes)
+    assert any(ax.get_ylabel().startswith("|weight| of profile") for ax in fig.axes)  # the colour bar
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            boxes = [t.get_window_extent(renderer) for t in axis.get_ticklabels() if t.get_visible() and t.get_text()]
+            assert not _boxes_overlap(boxes), f"overlapping tick labels on {ax.get_xlabel() or ax.get_ylabel()}"
+
+
+def test_family_bars_do_not_overlap(ms_cert):
+    ax = ms_cert.plot()
+    assert [t.get_text() for t in ax.get_xticklabels()][0] == "ic"
+    fig = ax.figure
+    fig.canvas.draw()
+    boxes = [t.get_window_extent(fig.canvas.get_renderer()) for t in ax.get_xticklabels()]
+    assert not _boxes_overlap(boxes)
+
+
+def test_heatmaps_are_colour_blind_safe(trade):
+    ax = plot.allocation_heatmap(trade)
+    assert ax.collections[0].get_cmap().name in ("viridis", "cividis")
+
+
+def test_html_reprs(trade, ms_cert):
+    for obj in (trade, trade.mechanism, trade.design, ms_cert):
+        out = obj._repr_html_()
+        assert out.startswith("<p><b>") and "<table" in out
+    assert "welfare" in trade._repr_html_() and "maximize welfare" in trade.design._repr_html_()
+    assert "ic" in ms_cert._repr_html_() and "bookkeeping" in ms_cert._repr_html_()
+
+
+def test_presentation_errors(ms_cert):
+    from mechopt.errors import SpecError
+
+    with pytest.raises(SpecError, match="bookkeeping"):
+        ms_cert.explain(bookkeeping="some")
+    with pytest.raises(SpecError, match="kind"):
+        ms_cert.plot(kind="pie")
+    auction = mo.single_item([mo.Agent(f"b{i}", mo.grid(0, 1, 3)) for i in range(3)])
+    c = mo.Design(auction, ic="bic", ir="interim", objective="revenue").solve(certify=True).certificate
+    with pytest.raises(SpecError, match="two agents"):
+        c.plot(kind="grid")

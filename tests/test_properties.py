@@ -69,7 +69,7 @@ def dual_residuals(r):
         "free": float(np.abs(g[free]).max(initial=0)),
         "lower": float(g[lower].max(initial=0)),
         "sign": float((-lam[ineq]).max(initial=0)),
-        "gap": abs(r.output.objective - float(-lam @ lp.rhs)),
+        "gap": abs(r.output.objective - float(lp.offset - lam @ lp.rhs)),
     }
 
 
@@ -101,8 +101,9 @@ def test_weak_duality_against_the_null_mechanism(design):
     if not null.check(design)["ok"]:
         return
     value = {"revenue": null.metrics["revenue"], "welfare": null.metrics["welfare"],
-             "utility": null.metrics["utility"], "feasibility": 0.0}[design.objective]
-    assert value <= float(-r.output.row_dual @ r.lp.rhs) + 1e-7
+             "utility": null.metrics["utility"], "gains": null.metrics["gains"],
+             "feasibility": 0.0}[design.objective]
+    assert value <= float(r.lp.offset - r.output.row_dual @ r.lp.rhs) + 1e-7
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -258,153 +258,57 @@ class Certificate:
         total = float(tot.sum())
         return {str(k): float(v / total) for k, v in tot.items()} if total > 0 else {}
 
-    def explain(self, text: bool = False, by: str | None = None) -> pd.DataFrame | str:
-        """The weighted rows, grouped by family, with their shares.
+    def explain(self, text: bool = False, by: str | None = None,
+                bookkeeping: str = "aggregate") -> pd.DataFrame | str:
+        """The weighted rows, economic families first (ic, ir, budget, efficiency, user).
 
         Parameters
         ----------
         text : bool
             Return the plain-text derivation instead (see :meth:`derivation`).
         by : {"family"}, optional
-            One summary line per family: rows, total |weight|, share, and the
-            family's contribution to the weighted right-hand side.
+            One summary line per family: rows, total |weight|, share, the
+            family's contribution to the weighted right-hand side, and ``kind``
+            (economic or bookkeeping).
+        bookkeeping : {"aggregate", "rows", "hide"}
+            Bookkeeping families (lottery, interim, cumulative, border) summed into
+            one line each (row −1; default), listed row by row, or left out.
 
         Returns
         -------
         DataFrame indexed by (family, row) with ``label``, ``weight`` (exact),
         ``value`` (float), ``share`` (of the total |weight|), ``rhs`` (the row's
-        right-hand side; absent for unboundedness).
+        right-hand side; absent for unboundedness), ``sense``, ``contribution``.
+        See :mod:`mechopt.certificates.presentation`.
         """
-        if text:
-            return self.derivation()
-        w = self.weights
-        fam = w.index.get_level_values("family")
-        second = w.index.names[1]
-        df = pd.DataFrame({
-            "family": fam,
-            second: w.index.get_level_values(second),
-            "label": w.index.get_level_values("label"),
-            "weight": w.to_numpy(),
-        })
-        df["value"] = df["weight"].map(float) if len(df) else pd.Series(dtype=float)
-        total = float(df["value"].abs().sum()) if len(df) else 0.0
-        df["share"] = df["value"].abs() / total if total else 0.0
-        if self.kind != "unboundedness" and len(df):
-            rows = np.array([self.model.row_index(f, r) for f, r in zip(df["family"], df[second])], dtype=np.int64)
-            df["rhs"] = self.model.rhs[rows]
-            df["sense"] = np.where(self.model.eq[rows], "=", "≥")
-            df["contribution"] = [float(a * b) for a, b in zip(df["weight"], df["rhs"])]
-        order = {f: k for k, f in enumerate(dict.fromkeys(fam))}
-        df["_f"] = df["family"].map(order)
-        df = df.sort_values(["_f", "share"], ascending=[True, False], kind="stable").drop(columns="_f")
-        df = df.set_index(["family", second])
-        if by == "family":
-            agg = {"label": "size", "value": lambda s: float(np.abs(s).sum()), "share": "sum"}
-            if "contribution" in df:
-                agg["contribution"] = "sum"
-            out = df.groupby(level="family", sort=False).agg(agg)
-            return out.rename(columns={"label": "rows" if second == "row" else "variables", "value": "weight"})
-        if by is not None:
-            raise ValueError("by must be None or 'family'")
-        return df
+        from . import presentation
+
+        return presentation.explain(self, text=text, by=by, bookkeeping=bookkeeping)
 
     def derivation(self, max_rows: int = 20) -> str:
-        """Plain-text account of why the certificate proves its claim."""
-        if self.model is None or self._vector is None:
-            return f"No {self.kind} certificate: " + "; ".join(self.notes or ["construction failed"])
-        chk = self.check()
-        verdict = "verified exactly" if chk.ok else "FAILS the exact check: " + "; ".join(chk.failures)
-        design = self.design.describe() if hasattr(self.design, "describe") else repr(self.design)
-        fams = self.explain(by="family")
-        unit = "rows" if self.kind != "unboundedness" else "variables"
-        fam_text = ", ".join(f"{f} ({int(r[unit])})" for f, r in fams.iterrows())
-        w = self.weights
-        lines: list[str] = []
-        if self.kind == "infeasibility":
-            yb, beta = chk.numbers.get("yb"), chk.numbers.get("beta")
-            lines.append(f"Infeasibility certificate ({verdict}) for: {design}")
-            lines.append(f"Adding these {len(w)} constraints [{fam_text}] with these weights gives")
-            if beta == 0:
-                lines.append(f"  0 ≥ {yb}")
-                lines.append(
-                    "because every free variable cancels and every nonnegative variable (allocation "
-                    "probabilities) is left with a coefficient ≤ 0, so the left side is ≤ 0, while the "
-                    f"weighted right-hand sides add up to {yb} > 0."
-                )
-            else:
-                lines.append(f"  {beta} ≥ {yb}  (the left side is at most {beta} within the variable bounds)")
-            lines.append("No mechanism satisfies all of them: the design is infeasible.")
-            lines += self._row_lines(max_rows, with_rhs=True)
-        elif self.kind == "optimality":
-            lines.append(f"Optimality certificate ({verdict}) for: {design}")
-            lines.append(f"Optimal value (exact): {self.objective}")
-            lines.append(
-                f"Primal: the mechanism's exact variables satisfy every row, value {chk.numbers.get('value')}."
-            )
-            lines.append(
-                f"Dual: adding the objective to these {len(w)} constraints [{fam_text}] with these weights "
-                f"(≥ 0 on inequalities) bounds every feasible mechanism's value by {chk.numbers.get('bound')}."
-            )
-            lines.append("Equal values: the mechanism is optimal and the optimum is exact.")
-            lines += self._row_lines(max_rows, with_rhs=True)
-        else:
-            lines.append(f"Unboundedness certificate ({verdict}) for: {design}")
-            lines.append(
-                f"Start from an exact feasible mechanism and move along a direction changing {len(w)} "
-                f"variables [{fam_text}]: every constraint stays satisfied (A·d ≥ 0, = 0 on equalities) and "
-                f"the objective rises by {chk.numbers.get('gain')} per unit step, so it has no maximum."
-            )
-            lines += self._row_lines(max_rows, with_rhs=False)
-        return "\n".join(lines)
+        """Plain-text account of why the certificate proves its claim (economic rows first)."""
+        from . import presentation
 
-    def _row_lines(self, max_rows: int, with_rhs: bool) -> list[str]:
-        df = self.explain()
-        out = []
-        if len(df) <= max_rows:
-            out.append("Weights:")
-            for (fam, _), r in df.iterrows():
-                rhs = f"   ({r['sense']} {r['rhs']})" if with_rhs else ""
-                out.append(f"  {str(r['weight']):>12} × {fam}[{r['label']}]{rhs}")
-        else:
-            out.append(f"Weights by family ({len(df)} in all; explain() lists them):")
-            for fam, share in self.weight_by_family.items():
-                out.append(f"  {fam:<12} {share:6.1%} of the total weight")
-        return out
+        return presentation.derivation(self, max_rows)
 
     def to_latex(self, max_rows: int = 30) -> str:
-        """LaTeX: a table of weighted rows (first ``max_rows``) and the resulting inequality."""
-        df = self.explain()
-        chk = self.check()
-        lines = [r"\begin{tabular}{llr}", r"\hline", r"family & constraint & weight \\", r"\hline"]
-        for (fam, _), r in df.head(max_rows).iterrows():
-            lines.append(f"{_tex(fam)} & {_tex(r['label'])} & ${_frac(r['weight'])}$ \\\\")
-        if len(df) > max_rows:
-            lines.append(rf"\multicolumn{{3}}{{l}}{{\dots\ and {len(df) - max_rows} more}} \\")
-        lines += [r"\hline", r"\end{tabular}", ""]
-        if self.kind == "infeasibility":
-            yb, beta = chk.numbers.get("yb"), chk.numbers.get("beta")
-            lines.append(rf"\[ {_frac(beta) if beta is not None else '?'} \;\ge\; \sum_r y_r b_r = {_frac(yb)} \]")
-        elif self.kind == "optimality":
-            lines.append(
-                rf"\[ \max \;=\; {_frac(chk.numbers.get('value'))} \;=\; "
-                rf"\text{{dual bound}} \;=\; {_frac(chk.numbers.get('bound'))} \]"
-            )
-        else:
-            lines.append(rf"\[ A d \ge 0,\quad c^\top d = {_frac(chk.numbers.get('gain'))} > 0 \]")
-        return "\n".join(lines)
+        """LaTeX: the economic rows (first ``max_rows``), one line per bookkeeping family, and the
+        resulting inequality."""
+        from . import presentation
 
-    def plot(self, ax=None):
-        """Bar chart of the share of weight by family; returns the matplotlib Axes."""
-        import matplotlib.pyplot as plt
+        return presentation.to_latex(self, max_rows)
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3))
-        shares = self.weight_by_family
-        ax.bar(list(shares), list(shares.values()), color="tab:blue")
-        ax.set_ylabel("share of total |weight|")
-        ax.set_title(f"{self.kind} certificate" + (" (verified)" if self.verified else " (NOT verified)"))
-        ax.set_ylim(0, 1)
-        return ax
+    def plot(self, kind: str = "family", ax=None, cmap: str = "viridis"):
+        """``kind="family"``: share of weight by family (returns the Axes); ``kind="grid"``: the
+        weights over a two-agent type grid (returns the Figure)."""
+        from . import presentation
+
+        return presentation.plot(self, kind=kind, ax=ax, cmap=cmap)
+
+    def _repr_html_(self) -> str:
+        from . import presentation
+
+        return presentation.html(self)
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's ``certificate`` object: kind, verified, exact, weight_by_family."""

@@ -3,6 +3,8 @@
 * ``revenue``  = Σ_s π(s) (Σ_i p_i(s) − Σ_k c_k x(s, k))
 * ``welfare``  = Σ_s π(s) Σ_k (Σ_i V_i[θ_i(s), k] − c_k) x(s, k)
 * ``utility``  = Σ_s π(s) (Σ_k Σ_i V_i[θ_i(s), k] x(s, k) − Σ_i p_i(s))
+* ``gains``    = welfare − Σ_i E[U_i(θ_i)] (welfare net of the status quo, in which every
+  agent keeps its outside option; the constant goes into the offset)
 * ``feasibility`` = 0
 """
 
@@ -32,6 +34,9 @@ def objective_vector(design: Design, lay: Layout, data: Data):
     c = data.zeros(lay.n_cols)
     prof = np.arange(lay.S)
     kind = design.objective
+    if kind == "gains":  # welfare net of the status quo: same vector, offset −Σ_i E[U_i]
+        c, _ = objective_vector(design.replace(objective="welfare"), lay, data)
+        return c, -sum((m * u).sum() for m, u in zip(data.marg, data.U))
     if kind in ("revenue", "utility"):
         sign = 1 if kind == "revenue" else -1
         for i in range(lay.n):

@@ -73,6 +73,11 @@ class Plan:
         ic = tuple("generated" if i in ic_pairs else mode for i, mode in enumerate(self.ic))
         return replace(self, ic=ic, ic_pairs=ic_pairs)
 
+    def without_generation(self) -> Plan:
+        """The same plan with every IC pair written (generated agents back to ``all pairs``)."""
+        ic = tuple("all pairs" if mode == "generated" else mode for mode in self.ic)
+        return replace(self, ic=ic, ic_pairs=None)
+
     def describe(self, design: Design) -> dict[str, Any]:
         """The reductions in the readable form of ``result.reductions``."""
         env = design.env

@@ -143,15 +143,22 @@ def vcg(env: Environment, tie: str = "first", name: str = "VCG") -> Mechanism:
     return Mechanism(env, x, p, name)
 
 
-def gvcg(env: Environment, tie: str = "first", payments: str = "groves", name: str | None = None) -> Mechanism:
+def gvcg(env: Environment, tie: str | None = None, payments: str = "groves", name: str | None = None) -> Mechanism:
     """Generalized VCG (Krishna–Perry 2000), seed 000.
 
     Parameters
     ----------
     env : Environment
-    tie : {"first", "uniform"}
-        Tie rule among welfare maximizers.
-    payments : {"groves", "optimal"}
+    tie : {"first", "uniform", "status_quo"}, optional
+        Tie rule among welfare maximizers.  Default ``"status_quo"`` with
+        ``payments="optimal"``, else ``"first"``.  ``"status_quo"`` splits a tie
+        like the status-quo lottery q (the lottery whose value to every agent
+        and type is its outside option, ``Σ_k q_k v_i(k, t) = U_i(t)``: shares
+        in a partnership, no trade in bilateral trade) restricted to the tied
+        outcomes, and uniformly when q puts no weight on them or does not exist.
+        Ties matter for revenue on a grid: a partnership's ties split by shares
+        keep every tied partner exactly at its outside option.
+    payments : {"groves", "optimal", "interim"}
         ``"groves"`` (default): seed 000's formula, DSIC, efficient, interim IR,
 
             p_i(θ) = W(k*(θ̃_i, θ_{-i}); θ̃_i, θ_{-i}) − W_{-i}(k*(θ), θ) − U_i(θ̃_i),
@@ -166,18 +173,32 @@ def gvcg(env: Environment, tie: str = "first", payments: str = "groves", name: s
         rents can be cut below the Groves rents (the gap closes as the grid
         refines).
 
-        ``"optimal"``: the discrete counterpart for which Krishna–Perry holds
-        exactly on the grid (independent types): same allocation; interim
-        utilities ``Ū_i`` = the least vector satisfying every interim IC
-        constraint ``Ū_i(t) ≥ Ū_i(s) + E[v_i(x(s, θ_{-i}), t) − v_i(x(s, θ_{-i}), s)]``
-        and interim IR (a longest-path problem on agent i's T_i types, solved
-        by Bellman–Ford); payments ``p_i(θ) = P̄_i(θ_i)`` depend on the own
-        report only.  BIC (not DSIC), interim IR, and its revenue equals the
-        LP optimum of ``Design(env, ic="bic", ir="interim",
-        allocation="efficient", objective="revenue")`` whenever the efficient
-        allocation is unique (otherwise the LP may also choose the tie split
-        and do better).  The types where IR binds are its least charitable
-        types (``details["least_charitable_type"]``).
+        ``"optimal"``: the discrete Krishna–Perry mechanism with **threshold
+        (envelope) payments**: same allocation; for every agent i and every
+        opponents' profile θ_{-i}, the ex post utility ``u_i(·, θ_{-i})`` is the
+        least vector over agent i's types satisfying every DSIC constraint
+        ``u_i(t) ≥ u_i(s) + v_i(x(s, θ_{-i}), t) − v_i(x(s, θ_{-i}), s)`` and ex
+        post IR ``u_i(t) ≥ U_i(t)`` (a longest path from the IR "source" over
+        the T_i types, solved by Bellman–Ford for all θ_{-i} at once), and
+        ``p_i = v_i(x, θ_i) − u_i``.  For one-dimensional types with values
+        affine in the type this is the familiar threshold rule: an agent whose
+        outcome changes at the grid point ``τ`` pays the value at ``τ`` of the
+        change — the smallest grid type at which it still gets its outcome —
+        on top of what its least charitable type (where IR binds) pays.
+        DSIC, ex post IR, efficient; with the allocation fixed, the constraints
+        separate by (i, θ_{-i}) and the least utilities solve each block, so
+        the revenue equals the LP optimum of ``Design(env, ic="dsic",
+        ir="ex_post", allocation="efficient", objective="revenue")`` whenever
+        the efficient allocation is unique; on the grids tested it also equals
+        the BIC, interim-IR optimum (Krishna and Perry 1998: in their setting
+        the revenue-maximal efficient BIC mechanism can be taken DSIC).
+        ``details["least_charitable_type"]`` lists, per agent, the types where
+        IR binds at every opponents' profile.
+
+        ``"interim"``: the BIC counterpart — interim utilities ``Ū_i`` least
+        subject to interim IC and interim IR, payments ``P̄_i(θ_i)`` depending
+        on the own report only (independent types): BIC and interim IR, same
+        revenue as ``"optimal"`` on the grids tested.
 
     Returns
     -------
@@ -191,9 +212,11 @@ def gvcg(env: Environment, tie: str = "first", payments: str = "groves", name: s
     conditional expectation of seed 000 and interim IR is then not guaranteed;
     ``"optimal"`` requires independent types.
     """
-    if payments not in ("groves", "optimal"):
-        raise SpecError(f"gvcg: payments must be 'groves' or 'optimal', got {payments!r}")
-    x = efficient_allocation(env, tie)
+    if payments not in ("groves", "optimal", "interim"):
+        raise SpecError(f"gvcg: payments must be 'groves', 'optimal' or 'interim', got {payments!r}")
+    if tie is None:
+        tie = "status_quo" if payments == "optimal" else "first"
+    x = _status_quo_ties(env) if tie == "status_quo" else efficient_allocation(env, tie)
     S, n = env.n_profiles, env.n_agents
     p = np.empty((S, n))
     lct: dict[str, Any] = {}
@@ -207,8 +230,19 @@ def gvcg(env: Environment, tie: str = "first", payments: str = "groves", name: s
             at_lct = np.broadcast_to(own_view(env, i, wmax)[t][None, :], (env.shape[i], S // env.shape[i]))
             p[:, i] = from_own_view(env, i, at_lct) - others_welfare(env, x, i) - env.outside[i][t]
         label = "gVCG"
+    elif payments == "optimal":
+        for i, a in enumerate(env.agents):
+            V = env.values[i]
+            xv = own_view(env, i, x)  # (T, R, K)
+            u = _least_ex_post_utility(V, xv, env.outside[i], a.prior > 0)  # (T, R)
+            value = np.einsum("trk,tk->tr", xv, V)
+            p[:, i] = from_own_view(env, i, value - u)
+            scale = max(1.0, float(np.abs(V).max()))
+            binding = np.flatnonzero((a.prior > 0) & (u - env.outside[i][:, None] <= 1e-9 * scale).all(axis=1))
+            lct[a.name] = [a.type_labels[t] for t in binding]
+        label = "gVCG (optimal)"
     else:
-        require_independent(env, "gvcg(payments='optimal')")
+        require_independent(env, "gvcg(payments='interim')")
         for i, a in enumerate(env.agents):
             V = env.values[i]
             Xbar = np.stack([conditional_mean(env, i, x[:, k]) for k in range(env.n_outcomes)], axis=1)
@@ -218,7 +252,7 @@ def gvcg(env: Environment, tie: str = "first", payments: str = "groves", name: s
             scale = max(1.0, float(np.abs(V).max()))
             binding = np.flatnonzero((a.prior > 0) & (U - env.outside[i] <= 1e-9 * scale))
             lct[a.name] = [a.type_labels[t] for t in binding]
-        label = "gVCG (optimal)"
+        label = "gVCG (interim)"
     m = Mechanism(env, x, p, name or label)
     m.details = {"least_charitable_type": lct, "payments": payments}
     return m
@@ -241,3 +275,47 @@ def _least_interim_utility(V: np.ndarray, Xbar: np.ndarray, outside: np.ndarray,
             break
         U = new
     return U
+
+
+def _least_ex_post_utility(V: np.ndarray, xv: np.ndarray, outside: np.ndarray, has_mass: np.ndarray) -> np.ndarray:
+    """Least ex post utilities ``u`` (shape ``(T, R)``), one DSIC system per opponents' profile r.
+
+    ``u[t, r] ≥ u[s, r] + G[s, t, r]`` with ``G[s, t, r] = (V[t] − V[s])·x(s, r)`` (type t's gain
+    from reporting s), and ``u[t, r] ≥ U(t)`` for types of positive mass.  Types of zero mass
+    get the least utility their constraints allow (no IR floor).  The longest-path iteration
+    terminates because an efficient allocation has no positive IC cycle.
+
+    Parameters
+    ----------
+    V : ndarray, shape (T, K)
+    xv : ndarray, shape (T, R, K)
+        Allocation with the own type first.
+    outside : ndarray, shape (T,)
+    has_mass : ndarray of bool, shape (T,)
+    """
+    T, R, _ = xv.shape
+    M = np.einsum("tk,srk->str", V, xv)  # M[s, t, r] = V[t]·x(s, r)
+    own = M[np.arange(T), np.arange(T)]  # (T, R): V[s]·x(s, r)
+    G = M - own[:, None, :]
+    floor = np.where(has_mass, outside, -np.inf)[:, None]
+    u = np.broadcast_to(floor, (T, R)).copy()
+    for _ in range(T + 1):
+        new = np.maximum(u, (u[:, None, :] + G).max(axis=0))
+        if np.array_equal(new, u):
+            break
+        u = new
+    return u
+
+
+def _status_quo_ties(env: Environment) -> np.ndarray:
+    """Efficient allocation, ties split like the status-quo lottery (see :func:`gvcg`), shape (S, K)."""
+    best = env.efficient_outcomes().astype(float)
+    A = np.vstack(env.values)  # (Σ T_i, K): Σ_k q_k V_i[t, k] = U_i(t), and Σ_k q_k = 1
+    A = np.vstack([A, np.ones(env.n_outcomes)])
+    b = np.concatenate(list(env.outside) + [np.ones(1)])
+    q, *_ = np.linalg.lstsq(A, b, rcond=None)
+    if not (np.allclose(A @ q, b, atol=1e-9) and (q >= -1e-12).all()):
+        return best / best.sum(axis=1, keepdims=True)
+    w = best * np.clip(q, 0, None)[None, :]
+    mass = w.sum(axis=1, keepdims=True)
+    return np.where(mass > 1e-12, w / np.where(mass > 0, mass, 1), best / best.sum(axis=1, keepdims=True))

@@ -57,7 +57,7 @@ IC = Literal["dsic", "bic", "none"]
 IR = Literal["ex_post", "interim", "ex_ante", "none"]
 BUDGET = Literal["exact", "ex_post", "ex_ante", "none"]
 ALLOCATION = Literal["free", "efficient"]
-OBJECTIVE = Literal["revenue", "welfare", "utility", "feasibility"]
+OBJECTIVE = Literal["revenue", "welfare", "utility", "gains", "feasibility"]
 
 
 # ============================================================================ values
