@@ -16,6 +16,7 @@ from .mechanisms import compare
 from .modelfile import load, save
 from .result import Result
 from .spec import Agent, Discretization, Environment, discretize, grid
+from .sweep import Convergence, converge, sweep, threshold
 
 __version__ = "0.1.0"
 
@@ -24,5 +25,6 @@ __all__ = [
     "grid", "discretize", "single_item", "bilateral_trade", "partnership", "public_project", "multi_item",
     "compile", "certificates", "duality", "plot", "mechanisms", "compare",
     "load", "save",
+    "sweep", "converge", "threshold", "Convergence",
     "OPTIONS", "MechoptError", "SpecError", "ModelFileError", "SolverError", "__version__",
 ]
