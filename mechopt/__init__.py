@@ -16,7 +16,7 @@ from .mechanisms import compare
 from .modelfile import load, save
 from .result import Result
 from .spec import Agent, Discretization, Environment, discretize, grid
-from .sweep import Convergence, converge, sweep, threshold
+from .sweeps import Convergence, converge, sweep, threshold
 
 __version__ = "0.1.0"
 

@@ -101,9 +101,9 @@ def solve(lp: LinearProgram, time_limit: float | None = None, verbose: bool = Fa
         150,000 nonzeros use the interior-point method with crossover (so bases and
         duals stay available): measured 57 s against 334 s for dual simplex on
         two-bidder DSIC at T = 201, 4.4 s against 5.5 s on two-bidder BIC at T = 201.
-    warm : mechopt.sweep.WarmStart, optional
+    warm : mechopt.sweeps.WarmStart, optional
         Keeps one HiGHS instance across calls: an LP with the same matrix as the
-        previous one is hot-started from its basis (see :mod:`mechopt.sweep`).
+        previous one is hot-started from its basis (see :mod:`mechopt.sweeps`).
     """
     h = warm.model(lp, verbose) if warm is not None else build_highs(lp, verbose)
     if time_limit is not None:

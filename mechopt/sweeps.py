@@ -319,7 +319,7 @@ def _progress_bar(progress: Any, total: int, desc: str):
 
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=total, desc=desc, unit="pt", file=sys.stderr, leave=False)
+        bar = tqdm(total=total, desc=desc, unit="pt", file=sys.stderr)
         return bar.update, bar.close
     if callable(progress):
         done = [0]
@@ -462,15 +462,15 @@ def sweep(
 
 
 # ============================================================================ threshold
-def _feasible(result: Result) -> bool:
+def _feasible(result: Result, x: float) -> bool:
     status = str(getattr(result.status, "value", result.status))
     if status == "optimal":
         return True
     if status == "infeasible":
         return False
     raise MechoptError(
-        f"threshold: a point ended {status!r} ({getattr(result, 'message', '') or 'no answer'}); "
-        "bisection needs optimal or infeasible at every point"
+        f"threshold: the design at {x!r} ended {status!r} ({getattr(result, 'message', '') or 'no answer'}); "
+        "bisection needs optimal or infeasible at every point: move lo/hi or change solver options"
     )
 
 
@@ -521,7 +521,7 @@ def threshold(build: Callable[[float], Design], lo: float, hi: float, tol: float
 
         if not isinstance(design, Design):
             raise SpecError(f"threshold: build({x!r}) returned {type(design).__name__}, not a Design")
-        return _feasible(solve_point(design, state, **opts)[0])
+        return _feasible(solve_point(design, state, **opts)[0], x)
 
     f_lo, f_hi = feasible(lo), feasible(hi)
     if f_lo == f_hi:
