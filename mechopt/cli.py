@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list the built-in models")
     sh = sub.add_parser("show", help="print a model file")
     sh.add_argument("model", metavar="NAME", help="built-in name or path")
+    from .cli_sweep import add_commands
+
+    add_commands(sub)  # sweep, converge
     return p
 
 
@@ -410,6 +413,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _solve(args)
         if args.command == "list":
             return _list()
+        if hasattr(args, "handler"):
+            return args.handler(args)
         return _show(args)
     except _UsageError as exc:
         print(f"mechopt: error: {exc}", file=sys.stderr)

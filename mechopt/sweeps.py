@@ -201,8 +201,8 @@ def _points(params: Any) -> list[dict[str, Any]]:
             raise SpecError("sweep: params is empty; give a dict of name -> list of values, e.g. {'n': [11, 21]}")
         names, values = [], []
         for key, vals in params.items():
-            if not isinstance(key, str) or not key.isidentifier():
-                raise SpecError(f"sweep: parameter name {key!r} is not a Python identifier; use names build() accepts")
+            if not isinstance(key, str):
+                raise SpecError(f"sweep: parameter name {key!r} is not a string; use the names build() accepts")
             if isinstance(vals, (str, bytes)) or not isinstance(vals, Iterable):
                 raise SpecError(
                     f"sweep: params[{key!r}] = {vals!r} is not a list of values; write {key!r}: [{vals!r}]"
@@ -228,8 +228,8 @@ def _points(params: Any) -> list[dict[str, Any]]:
         raise SpecError("sweep: params gives no points; give at least one value per parameter")
     for p in points:
         for key in p:
-            if not isinstance(key, str) or not key.isidentifier():
-                raise SpecError(f"sweep: parameter name {key!r} is not a Python identifier; use names build() accepts")
+            if not isinstance(key, str):
+                raise SpecError(f"sweep: parameter name {key!r} is not a string; use the names build() accepts")
     return points
 
 

@@ -99,7 +99,7 @@ def test_sweep_infeasible_points_have_nan_objective():
     ({}, "params is empty"),
     ({"seller_value": 0.3}, "not a list of values"),
     ({"seller_value": []}, "has no values"),
-    ({"not an id": [1]}, "not a Python identifier"),
+    ({3: [1]}, "not a string"),
     ([{"seller_value": 0.1}, 3], "not a dict"),
     ({"reserve": [0.1]}, "make the parameter names match"),
 ])
@@ -273,3 +273,69 @@ def test_converge_plain_function_and_errors():
         mo.converge(lambda n: 1.0, [3, 5], executor=2)
     with pytest.raises(MechoptError, match="no value"):
         mo.converge(lambda n: binary_project(1.5), [3, 5])
+
+
+# ---------------------------------------------------------------------------- CLI
+
+
+def _cli(capsys, *argv):
+    from mechopt.cli import main
+
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_sweep_json_matches_closed_form(capsys):
+    """myerson_two_bidders re-gridded: on grid(0, 1, n) the optimum is E[max(ψ(t1), ψ(t2), 0)] with the
+    discrete virtual value ψ(t) = 2t − 1 (Myerson 1981 on a uniform grid), computed here directly."""
+    code, out, err = _cli(capsys, "sweep", "myerson_two_bidders", "--grid", "5,11", "--set", "ic=dsic,bic", "--json")
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["parameters"] == ["grid", "ic"]
+    pts = payload["points"]
+    assert [(p["grid"], p["ic"]) for p in pts] == [(5, "dsic"), (5, "bic"), (11, "dsic"), (11, "bic")]
+    for p in pts:
+        t = np.linspace(0, 1, p["grid"])
+        psi = np.maximum(2 * t - 1, 0)
+        assert p["objective"] == pytest.approx(np.maximum.outer(psi, psi).mean(), abs=1e-9)
+        assert p["verified"] and isinstance(p["reductions"], dict)
+    assert "sweep" in err  # the progress bar on stderr
+
+
+def test_cli_sweep_share_range_csv_and_errors(capsys, tmp_path):
+    out_csv = tmp_path / "s.csv"
+    code, out, err = _cli(capsys, "sweep", "partnership_equal", "--grid", "11", "--set", "share=0:0.5:3",
+                          "--set", "objective=feasibility", "--set", "budget=ex_ante", "--out", str(out_csv), "-q")
+    assert code == 0, err
+    df = pd.read_csv(out_csv)
+    assert df["share"].tolist() == [0.0, 0.25, 0.5]
+    # on grid 11 the smallest dissolvable share is about 0.117 (threshold below), so 0 fails, 0.25 and 0.5 pass
+    assert df["status"].tolist() == ["infeasible", "optimal", "optimal"]
+    for argv, msg in [
+        (("sweep", "partnership_equal"), "nothing to vary"),
+        (("sweep", "partnership_equal", "--set", "foo=1"), "unknown key"),
+        (("sweep", "partnership_equal", "--set", "agents.7.share=1"), "out of range"),
+        (("sweep", "partnership_equal", "--set", "agents.0.share=0.3"), "sum to 1"),
+        (("sweep", "partnership_equal", "--set", "cost=1"), "not used by kind"),
+        (("sweep", "partnership_equal", "--set", "share"), "KEY=V1,V2"),
+        (("sweep", "partnership_equal", "--set", "share=a:b:3"), "LO:HI:N"),
+        (("sweep", "partnership_equal", "--grid", "1"), "at least 2"),
+        (("sweep", "partnership_equal", "--grid", "5", "--jobs", "0"), "--jobs"),
+        (("sweep", "myerson_two_bidders", "--set", "share=0.3"), "two agents"),
+        (("converge", "myerson_two_bidders", "--grid", "11"), "at least two"),
+    ]:
+        code, out, err = _cli(capsys, *argv)
+        assert code == 2 and msg in err and "Traceback" not in err, (argv, err)
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_converge_table_and_estimate(capsys):
+    code, out, err = _cli(capsys, "converge", "myerson_two_bidders", "--grid", "11,21,41", "-q")
+    assert code == 0, err
+    assert "estimate 0.41666667" in out  # 5/12 (Myerson 1981), the file's [expected] continuum
+    code, out, _ = _cli(capsys, "converge", "bilateral_trade_second_best", "--grid", "11,21,41,81", "--json", "-q")
+    payload = json.loads(out)
+    assert [r["n"] for r in payload["table"]] == [11, 21, 41, 81]
+    assert payload["estimate"] == pytest.approx(41 / 64, abs=1e-3)  # Myerson-Satterthwaite 1983 second best
+    assert payload["continuum"] == pytest.approx(41 / 64)
