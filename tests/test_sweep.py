@@ -322,7 +322,8 @@ def test_cli_sweep_share_range_csv_and_errors(capsys, tmp_path):
         (("sweep", "partnership_equal", "--set", "share=a:b:3"), "LO:HI:N"),
         (("sweep", "partnership_equal", "--grid", "1"), "at least 2"),
         (("sweep", "partnership_equal", "--grid", "5", "--jobs", "0"), "--jobs"),
-        (("sweep", "myerson_two_bidders", "--set", "share=0.3"), "two agents"),
+        (("sweep", "multi_item_additive", "--set", "share=0.3"), "two agents"),
+        (("sweep", "myerson_two_bidders", "--set", "share=0.3"), "only partnership agents"),
         (("converge", "myerson_two_bidders", "--grid", "11"), "at least two"),
     ]:
         code, out, err = _cli(capsys, *argv)
