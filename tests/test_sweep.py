@@ -174,6 +174,8 @@ def test_executors_give_identical_frames():
     procs = mo.sweep(two_bidders, params, executor=2)
     with ThreadPoolExecutor(2) as pool:
         threads = mo.sweep(two_bidders, params, executor=pool)
+        conv = mo.converge(midpoint_one_bidder, [3, 5, 9], executor=pool)
+    assert conv.table["value"].tolist() == pytest.approx([(n + 1) / (4 * n) for n in (3, 5, 9)], abs=1e-10)
     pd.testing.assert_frame_equal(_drop_seconds(local), _drop_seconds(procs))
     pd.testing.assert_frame_equal(_drop_seconds(local), _drop_seconds(threads))
 
