@@ -171,25 +171,45 @@ def _drop_seconds(df: pd.DataFrame) -> pd.DataFrame:
 def test_executors_give_identical_frames():
     params = {"seller_value": [0.0, 0.2, 0.4, 0.6], "ic": ["dsic", "bic"]}
     local = mo.sweep(two_bidders, params)
-    procs = mo.sweep(two_bidders, params, executor=2)
     with ThreadPoolExecutor(2) as pool:
         threads = mo.sweep(two_bidders, params, executor=pool)
         conv = mo.converge(midpoint_one_bidder, [3, 5, 9], executor=pool)
     assert conv.table["value"].tolist() == pytest.approx([(n + 1) / (4 * n) for n in (3, 5, 9)], abs=1e-10)
-    pd.testing.assert_frame_equal(_drop_seconds(local), _drop_seconds(procs))
     pd.testing.assert_frame_equal(_drop_seconds(local), _drop_seconds(threads))
+    # processes (executor=2): test_cli_jobs_gives_identical_points; Dask: the next test
 
 
-def test_dask_local_cluster_gives_identical_frame():
+def _points_without_seconds(out: str) -> list[dict]:
+    return [{k: v for k, v in p.items() if k != "seconds"} for p in json.loads(out)["points"]]
+
+
+def test_dask_local_cluster_gives_identical_frame(capsys):
     distributed = pytest.importorskip("distributed")  # in the test extra: installed in CI
     params = {"seller_value": [0.0, 0.2, 0.4, 0.6], "ic": ["dsic", "bic"]}
     local = mo.sweep(two_bidders, params)
+    argv = ("sweep", "myerson_two_bidders", "--grid", "5,9", "--set", "seller_value=0:0.5:3", "--json", "-q")
+    _, out_local, _ = _cli(capsys, *argv)
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as c, \
             distributed.Client(c) as client:
         remote = mo.sweep(two_bidders, params, executor=client)
         conv = mo.converge(midpoint_one_bidder, [3, 5, 9], executor=client)
+        code, out_remote, err = _cli(capsys, *argv, "--scheduler", c.scheduler_address)
     pd.testing.assert_frame_equal(_drop_seconds(local), _drop_seconds(remote))
     assert conv.estimate == pytest.approx(0.25, abs=1e-9)
+    assert code == 0, err
+    assert _points_without_seconds(out_remote) == _points_without_seconds(out_local)
+
+
+def test_processes_give_identical_frame():
+    """Two spawned processes (``executor=2``, as ``mechopt sweep --jobs 2``) with the picklable ModelBuilder."""
+    from mechopt.cli_sweep import ModelBuilder
+
+    build = pickle.loads(pickle.dumps(ModelBuilder("partnership_equal")))
+    params = {"grid": [5, 9], "share": [0.2, 0.4], "budget": ["ex_ante"]}
+    local = mo.sweep(build, params)
+    procs = mo.sweep(build, params, executor=2)
+    pd.testing.assert_frame_equal(_drop_seconds(local), _drop_seconds(procs))
+    assert local["status"].tolist() == ["optimal"] * 4  # shares 0.2, 0.4 are above the thresholds (< 0.12 here)
 
 
 # ---------------------------------------------------------------------------- threshold
