@@ -20,6 +20,15 @@ maximum resident set (plus its worker processes', ``resource.getrusage``).
 for two bidders on a uniform grid the discrete virtual value is ψ(t) = 2t − 1
 (Myerson 1981), so the optimal expected profit at cost s is
 E[max(ψ(t1) − s, ψ(t2) − s, 0)].
+
+Measured (2 shared cores, load average 4-6 from other jobs, highspy 1.15.1), 100 points, T = 41
+(11,603 rows, 8,405 columns, 37,761 nonzeros), every point verified, max error vs closed form 1.8e-16:
+
+    independent solve()   27.5 s      sweep, warm (96 of 100 hot)   9.3 s   -> 2.97x
+    sweep, cold           29.7 s      1 process 8.1 s, 2 processes 11.5 s (spawn + import of
+                                      mechopt in each worker, ~2 s, and a machine already busy)
+A cold point takes ~8,600 simplex iterations (0.5 s), a hot one ~100-300 (0.05 s); the rest of a
+point (compile, recover, verify, KKT check) is ~0.04 s.
 """
 
 from __future__ import annotations

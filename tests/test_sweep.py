@@ -207,7 +207,8 @@ def test_processes_give_identical_frame():
     build = pickle.loads(pickle.dumps(ModelBuilder("partnership_equal")))
     params = {"grid": [5, 9], "share": [0.2, 0.4], "budget": ["ex_ante"]}
     local = mo.sweep(build, params)
-    procs = mo.sweep(build, params, executor=2)
+    procs = mo.sweep(build, params, executor=2, keep=True)  # Results travel back from the workers
+    assert [r.objective for r in procs.pop("result")] == procs["objective"].tolist()
     pd.testing.assert_frame_equal(_drop_seconds(local), _drop_seconds(procs))
     assert local["status"].tolist() == ["optimal"] * 4  # shares 0.2, 0.4 are above the thresholds (< 0.12 here)
 
