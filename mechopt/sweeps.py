@@ -232,6 +232,8 @@ def _points(params: Any) -> list[dict[str, Any]]:
         for key in p:
             if not isinstance(key, str):
                 raise SpecError(f"sweep: parameter name {key!r} is not a string; use the names build() accepts")
+            if key in COLUMNS or key == "result":
+                raise SpecError(f"sweep: parameter name {key!r} is also a result column; rename it in build()")
     return points
 
 

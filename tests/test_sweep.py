@@ -100,6 +100,7 @@ def test_sweep_infeasible_points_have_nan_objective():
     ({"seller_value": 0.3}, "not a list of values"),
     ({"seller_value": []}, "has no values"),
     ({3: [1]}, "not a string"),
+    ({"status": [1]}, "also a result column"),
     ([{"seller_value": 0.1}, 3], "not a dict"),
     ({"reserve": [0.1]}, "make the parameter names match"),
 ])
