@@ -240,6 +240,8 @@ def _sweep(args: argparse.Namespace) -> int:
         params["grid"] = grids
     for spec in args.set or []:
         key, values = parse_set(spec)
+        if key == "objective":  # the result table has an objective column: name the parameter by its path
+            key = "design.objective"
         if key in params:
             raise SpecError(f"--set {key} is given twice; list all its values in one --set")
         params[key] = values
