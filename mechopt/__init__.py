@@ -17,6 +17,7 @@ from .modelfile import load, save
 from .result import Result
 from .spec import Agent, Discretization, Environment, discretize, grid
 from .status import Status
+from .sweeps import Convergence, converge, sweep, threshold
 
 __version__ = "0.1.0"
 
@@ -26,5 +27,6 @@ __all__ = [
     "procurement",
     "compile", "certificates", "duality", "plot", "mechanisms", "compare",
     "load", "save",
+    "sweep", "converge", "threshold", "Convergence",
     "OPTIONS", "Status", "MechoptError", "SpecError", "ModelFileError", "SolverError", "__version__",
 ]

@@ -110,6 +110,9 @@ def _parser() -> argparse.ArgumentParser:
                 "mechanisms, or exact certificates that none exists.",
                 epilog="Run `mechopt COMMAND --help` for the options of a command.")
     p.add_argument("--version", action="version", version=f"mechopt {__version__}")
+    from .cli_sweep import register_commands
+
+    register_commands(register)  # sweep, converge
     names = ",".join(COMMANDS)
     sub = p.add_subparsers(dest="command", metavar=f"{{{names}}}", parser_class=_Parser)
     for cmd in COMMANDS.values():

@@ -854,6 +854,149 @@ cannot silently break incentive compatibility or participation.
 ]
 
 
+# --------------------------------------------------------------------------------------------- 08
+NOTEBOOKS["08_convergence"] = [
+    md(r"""
+# Sweeps and the continuum limit
+
+A discrete optimum on an $n$-point grid is not the continuum answer, but it converges to it, typically as
+$v(1/n) = v_\infty + a\,n^{-p} + b\,n^{-p-1} + \dots$ with $p\approx 1$. `mo.converge(build, sizes)` solves on
+refining grids and extrapolates in $h = 1/n$ (Richardson; the order $p$ is fitted from the last three values
+unless given). `estimate ± error` reports the spread of the last extrapolations: an honest error estimate, not
+a bound. `mo.threshold(build, lo, hi, tol)` bisects a scalar parameter on feasibility, and `mo.sweep(build, params)`
+solves a whole table of parameter points (in process, on processes, or on a Dask cluster).
+
+Every number below is **asserted** against the published continuum value, so this notebook fails if they drift.
+"""),
+    code(SETUP + """
+import time
+from functools import partial
+import scipy.stats as st
+clock = time.perf_counter()"""),
+    md(r"""
+## Myerson: two bidders, values uniform on [0, 1]
+
+The optimal auction is a second-price auction with reserve $1/2$, revenue $5/12$ (Myerson 1981). On
+`grid(0, 1, n)` the LP's optimum is above it by about $0.4/n$.
+"""),
+    code("""
+def myerson(n):
+    bidders = [mo.Agent(f"b{i}", mo.grid(0, 1, n)) for i in range(2)]
+    return mo.Design(mo.single_item(bidders), ic="bic", ir="interim", objective="revenue")
+
+conv = mo.converge(myerson, [11, 21, 41, 81])
+print(conv)
+assert abs(conv.estimate - 5 / 12) < 1e-3
+conv.table
+"""),
+    code("""
+ax = conv.plot(continuum=5 / 12, label="revenue on grid(0, 1, n)")
+ax.set_title("Myerson, two bidders: discrete optima and their extrapolation");
+"""),
+    md(r"""
+## Bilateral trade: the second best and the deficit of efficient trade
+
+Buyer and seller values uniform on $[0,1]$. The welfare-maximizing BIC, interim IR mechanism without an
+expected deficit trades iff $t_b - t_s \ge 1/4$; welfare (gains $9/64$ plus the seller's $E[t_s] = 1/2$) is
+$41/64$ (Myerson & Satterthwaite 1983). Insisting on efficient trade instead, the most revenue a BIC, interim IR
+mechanism can raise is negative: $-1/6$, the Myerson–Satterthwaite deficit.
+"""),
+    code("""
+def trade(n, **design):
+    env = mo.bilateral_trade(mo.Agent("buyer", mo.grid(0, 1, n)), mo.Agent("seller", mo.grid(0, 1, n)))
+    return mo.Design(env, ic="bic", ir="interim", **design)
+
+second_best = mo.converge(partial(trade, budget="ex_ante", objective="welfare"), [11, 21, 41, 81])
+deficit = mo.converge(partial(trade, allocation="efficient", objective="revenue"), [11, 21, 41, 81])
+print(second_best)
+print(deficit)
+assert abs(second_best.estimate - 41 / 64) < 1e-3
+assert abs(deficit.estimate - (-1 / 6)) < 1e-3
+pd.concat({"second best welfare": second_best.table.set_index("n")[["value", "R1", "R2"]],
+           "efficient-trade revenue": deficit.table.set_index("n")[["value", "R1", "R2"]]}, axis=1)
+"""),
+    md(r"""
+## Dissolving a partnership: the smallest dissolvable share
+
+Two partners with values uniform on $[0,1]$ own shares $r$ and $1-r$. An efficient, BIC, interim IR
+dissolution with a balanced budget exists iff $r \in [1/2 - \sqrt3/6,\ 1/2 + \sqrt3/6]$
+(Cramton, Gibbons & Klemperer 1987). On each grid `mo.threshold` bisects the share on feasibility (one HiGHS
+instance is kept across the bisection: only right-hand sides change, so each step is hot-started and then
+re-checked); `mo.converge(fn, sizes)` extrapolates the thresholds themselves.
+"""),
+    code("""
+def dissolution(r, n):
+    partners = [mo.Agent("p1", mo.grid(0, 1, n)), mo.Agent("p2", mo.grid(0, 1, n))]
+    return mo.Design(mo.partnership(partners, [r, 1 - r]), ic="bic", ir="interim", budget="ex_ante",
+                     allocation="efficient", objective="feasibility")
+
+def smallest_share(n):
+    return mo.threshold(partial(dissolution, n=n), 0.05, 0.5, tol=1e-7)
+
+shares = mo.converge(smallest_share, [11, 21, 41])
+print(shares)
+cgk = 1 / 2 - np.sqrt(3) / 6
+assert abs(shares.estimate - cgk) < 1e-3
+shares.table[["n", "value", "R1", "seconds"]]
+"""),
+    md(r"""
+## One buyer, two additive items (Manelli–Vincent)
+
+Values independent uniform on $[0,1]$ (midpoint discretization, `mo.discretize`). The optimal menu sells each
+item at $2/3$ and the bundle at $(4-\sqrt2)/3$, revenue $(12 + 2\sqrt2)/27 \approx 0.5492$ (Manelli & Vincent
+2006). The grids here are coarser (the LP has $n^2$ types), so the target is $3\cdot 10^{-3}$.
+"""),
+    code("""
+def two_items(n):
+    buyer = mo.Agent("buyer", mo.discretize(st.uniform(), n))
+    return mo.Design(mo.multi_item([buyer], items=2, valuation="additive"), ic="dsic", ir="ex_post")
+
+items = mo.converge(two_items, [5, 10, 20, 40])
+print(items)
+mv = (12 + 2 * np.sqrt(2)) / 27
+assert abs(items.estimate - mv) < 3e-3
+items.table
+"""),
+    md(r"""
+## A sweep: revenue as the seller's cost moves
+
+`mo.sweep(build, {name: values})` returns one row per point (status, objective, revenue, welfare, utility,
+`verified`, `warm`, seconds, reductions). Only the objective depends on the seller's cost $s$, so consecutive
+points are hot-started (`warm`). Myerson with a cost: allocate to the highest virtual value $2t-1$ if it
+exceeds $s$, so the revenue is $E[\max(2t_1-1,\ 2t_2-1,\ s)] - s$ on this grid exactly. Pass `executor=2`
+(processes, with `build` defined in a module) or a `dask.distributed.Client` to spread the points.
+"""),
+    code("""
+def with_cost(seller_value, n=21):
+    bidders = [mo.Agent(f"b{i}", mo.grid(0, 1, n)) for i in range(2)]
+    return mo.Design(mo.single_item(bidders, seller_value=seller_value), ic="dsic", ir="ex_post")
+
+df = mo.sweep(with_cost, {"seller_value": np.linspace(0, 1, 21)})
+psi = 2 * np.linspace(0, 1, 21) - 1
+top = np.maximum.outer(psi, psi).ravel()
+exact = [np.maximum(top, s).mean() - s for s in df["seller_value"]]
+assert np.allclose(df["objective"], exact, atol=1e-9) and df["verified"].all()
+print(f"{df['warm'].sum()} of {len(df)} points hot-started")
+ax = df.plot(x="seller_value", y=["revenue", "welfare"], marker="o")
+ax.set_xlabel("seller's cost s");
+df.drop(columns="reductions").head()
+"""),
+    md("## Summary"),
+    code("""
+summary = pd.DataFrame({
+    "estimate": [conv.estimate, second_best.estimate, deficit.estimate, shares.estimate, items.estimate],
+    "± (spread)": [conv.error, second_best.error, deficit.error, shares.error, items.error],
+    "continuum": [5 / 12, 41 / 64, -1 / 6, cgk, mv],
+}, index=["Myerson revenue", "second-best welfare", "efficient-trade deficit", "smallest dissolvable share",
+          "two items (Manelli-Vincent)"])
+summary["difference"] = summary["estimate"] - summary["continuum"]
+assert (summary["difference"].abs() < [1e-3, 1e-3, 1e-3, 1e-3, 3e-3]).all()
+print(f"notebook ran in {time.perf_counter() - clock:.1f} s")
+summary
+"""),
+]
+
+
 def build(names=None) -> list[Path]:
     out = []
     for name, cells in NOTEBOOKS.items():

@@ -10,6 +10,7 @@ HiGHS's dual ray for an infeasible LP is returned with the sign that makes
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -127,7 +128,14 @@ def scaling(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray, float]:
 
 
 def _solve_once(h) -> tuple[str, bool]:
-    """Run HiGHS in its own thread so that Ctrl-C cancels it within ~0.1 s; (raw status, interrupted)."""
+    """Run HiGHS in its own thread so that Ctrl-C cancels it within ~0.1 s; (raw status, interrupted).
+
+    Only the main thread receives Ctrl-C: elsewhere (a thread pool of a sweep) HiGHS runs
+    directly, since concurrent solver threads of highspy reset a shared scheduler.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        h.run()
+        return h.getModelStatus().name, False
     h.HandleUserInterrupt = True
     h.startSolve()
     interrupted = False
@@ -143,7 +151,7 @@ def _solve_once(h) -> tuple[str, bool]:
 
 
 def solve(lp: LinearProgram, time_limit: float | None = None, verbose: bool = False,
-          presolve: bool = True, scale: bool = True, **options: Any) -> SolveOutput:
+          presolve: bool = True, scale: bool = True, warm: Any = None, **options: Any) -> SolveOutput:
     """Solve with HiGHS and translate status, solution, duals and rays.
 
     Parameters
@@ -157,6 +165,10 @@ def solve(lp: LinearProgram, time_limit: float | None = None, verbose: bool = Fa
         HiGHS presolve (an "infeasible or unbounded" answer is re-solved without it).
     scale : bool
         Exact power-of-two scaling of money columns and rows (:func:`scaling`).
+    warm : mechopt.sweeps.WarmStart, optional
+        Keep one HiGHS instance across consecutive solves (sweeps): when the scaled
+        matrix is unchanged only costs and bounds are replaced and HiGHS starts from
+        its last basis.
     **options
         Any other HiGHS option, by name. Without ``solver=``, LPs with more than
         150,000 nonzeros use the interior-point method with crossover (so bases and
@@ -177,12 +189,14 @@ def solve(lp: LinearProgram, time_limit: float | None = None, verbose: bool = Fa
         R, D, gamma = np.ones(lp.A.shape[0]), np.ones(lp.A.shape[1]), 1.0
     As = sp.diags(R) @ lp.A @ sp.diags(D)
     rhs = R * lp.rhs
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(verbose))
-    h.passModel(highs_lp(
-        As, -gamma * lp.c * D, lp.lb / D, lp.ub / D, rhs, np.where(lp.equality, rhs, np.inf),
-        offset=-gamma * float(lp.offset), integer=lp.integer,
-    ))
+    model = (As, -gamma * lp.c * D, lp.lb / D, lp.ub / D, rhs, np.where(lp.equality, rhs, np.inf),
+             -gamma * float(lp.offset), lp.integer)
+    if warm is not None:  # a sweep's kept instance (mechopt.sweeps.WarmStart): hot start when A is unchanged
+        h = warm.model(*model, verbose=verbose)
+    else:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", bool(verbose))
+        h.passModel(highs_lp(*model[:6], offset=model[6], integer=model[7]))
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
     if not presolve:
