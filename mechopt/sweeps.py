@@ -54,13 +54,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 import pandas as pd
+import scipy.sparse as sp
 
 from .errors import MechoptError, SolverError, SpecError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .compile import LinearProgram
     from .design import Design
     from .result import Result
 
