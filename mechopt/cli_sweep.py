@@ -41,7 +41,7 @@ try:  # Python 3.11+
 except ModuleNotFoundError:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["add_commands", "ModelBuilder", "parse_set"]
+__all__ = ["register_commands", "ModelBuilder", "parse_set"]
 
 DESIGN_KEYS = ("ic", "ir", "budget", "allocation", "objective", "deterministic")
 ENVIRONMENT_KEYS = ("seller_value", "cost", "items", "valuation")
