@@ -113,10 +113,8 @@ class Result:
         """Farkas certificate (infeasible), primal ray (unbounded) or, with
         ``solve(certify=True)``, an exact optimality certificate; else None."""
         if self._certificate is None:
-            try:
-                from . import certificates
-            except ImportError:  # pragma: no cover - during development
-                return None
+            from . import certificates
+
             if self.status == "infeasible":
                 self._certificate = certificates.farkas(self)
             elif self.status == "unbounded":

@@ -35,14 +35,6 @@ def run_json(capsys, *argv):
     return json.loads(out)
 
 
-def has_certificates(kind: str) -> bool:
-    try:
-        from mechopt import certificates
-    except ImportError:  # pragma: no cover
-        return False
-    return callable(getattr(certificates, kind, None))
-
-
 # ----------------------------------------------------------------------------- JSON contract
 def test_json_optimal_field_by_field(capsys):
     d = run_json(capsys, "myerson_two_bidders")
@@ -79,7 +71,6 @@ def test_json_infeasible_has_certificate(capsys):
     assert d["expected"]["status"] == "infeasible" and d["expected"]["matches"] is True
 
 
-@pytest.mark.skipif(not has_certificates("optimality"), reason="mechopt.certificates.optimality not available")
 def test_json_certify_optimum(capsys):
     d = run_json(capsys, "myerson_two_bidders", "--certify")
     assert set(d["certificate"]) == CERT_KEYS
