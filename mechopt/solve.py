@@ -22,7 +22,7 @@ MAX_ROUNDS = 200
 
 def solve(
     design: Design, backend: str = "highs", certify: bool = False, ic_generation: bool | None = None,
-    border: bool | None = None, **options: Any,
+    border: bool | None = None, exact: bool = False, **options: Any,
 ) -> Result:
     """Solve a design with a backend; see :meth:`mechopt.Design.solve`.
 
@@ -36,6 +36,10 @@ def solve(
     ``False`` off.  The cvxpy backend always uses the ex post formulation (its
     ``x`` variables are what user constraints refer to).
     """
+    if exact:  # the exact model is the full LP; Border's recovery is a float LP
+        if backend != "highs":
+            raise SolverError("exact=True needs backend='highs' (it repairs HiGHS's basis exactly)")
+        ic_generation, border = False, False
     if backend == "highs":
         from .backends import highs as mod
 
@@ -45,7 +49,7 @@ def solve(
         if ic_generation and lazy:
             lp, out = _solve_generating(design, lazy, mod, options)
         else:
-            lp = compile_design(design, exact=False, border=border)
+            lp = compile_design(design, exact=exact, border=border)
             out = mod.solve(lp, **options)
     elif backend == "cvxpy":
         from .backends import cvxpy as mod
@@ -55,7 +59,12 @@ def solve(
         out = mod.solve(lp, **options)
     else:
         raise SolverError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    return build_result(design, lp, out, certify)
+    result = build_result(design, lp, out, certify or exact)
+    if exact:
+        from .certificates import exact_result
+
+        return exact_result(result)
+    return result
 
 
 def _lazy_agents(design: Design) -> list[int]:

@@ -16,7 +16,11 @@ Infeasibility (:func:`farkas_weights`), in order of cost:
 Optimality (:func:`optimal_pair`): HiGHS's optimal basis is re-solved exactly
 for the primal vertex and the dual (``Bᵀλ = −c_B``); if the exact pair fails its
 check (a float tolerance hid a tiny infeasibility), HiGHS re-solves without
-presolve and with tight tolerances and the new basis is tried.
+presolve and with tight tolerances and the new basis is tried; if every basis
+fails, the exact simplex repair (:mod:`.repair`) pivots from the first one to
+an exactly optimal basis (or finds the LP exactly infeasible/unbounded, and no
+optimality certificate exists).  Infeasibility ends with the same repair when
+the three constructions above fail.
 
 Unboundedness (:func:`unbounded_pair`): the primal ray, rounded or re-derived
 on its support like a Farkas ray, plus an exact feasible point from a basis of
@@ -32,6 +36,7 @@ import numpy as np
 
 from .linalg import ZERO, ExactMatrix, ExactSolver, fractions, nonzero_mask, reconstruct, zeros
 from .model import ExactModel
+from .repair import highs_basis, repair
 
 try:  # pragma: no cover - import guard
     import highspy
@@ -150,8 +155,14 @@ def _normalize_max(v: np.ndarray) -> np.ndarray:
     return v / top
 
 
-def farkas_weights(model: ExactModel, ray: np.ndarray | None) -> tuple[np.ndarray | None, dict[str, Any]]:
-    """Exact Farkas weights (full length, max |y| = 1) and how they were found."""
+def farkas_weights(
+    model: ExactModel, ray: np.ndarray | None, basis=None,
+) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """Exact Farkas weights (full length, max |y| = 1) and how they were found.
+
+    ``basis``: a float basis (HiGHS codes) for the last resort, the exact
+    simplex repair of :mod:`.repair`; HiGHS re-solves for one when None.
+    """
     info: dict[str, Any] = {"attempts": []}
     if ray is not None and np.all(np.isfinite(ray)) and np.abs(ray).max() > 0:
         yf = ray / np.abs(ray).max()
@@ -173,6 +184,14 @@ def farkas_weights(model: ExactModel, ray: np.ndarray | None) -> tuple[np.ndarra
         info["method"] = f"Farkas LP on all {model.m} rows, basis solved exactly ({how})"
         return _normalize_max(y), info
     info["attempts"].append(f"Farkas LP: {how}")
+    if basis is None and model.lp is not None:
+        basis = highs_basis(model.lp)
+    out = repair(model, basis)
+    if out.status == "infeasible":
+        info["method"] = out.message
+        info["repair"] = out
+        return out.farkas, info
+    info["attempts"].append(f"exact repair: {out.status} ({out.message})")
     return None, info
 
 
@@ -306,8 +325,15 @@ def optimal_pair(model: ExactModel, basis, lp) -> tuple[np.ndarray | None, np.nd
             info["method"] = f"{name}, solved exactly ({how})"
             return z, lam, info
         info["attempts"].append(f"{name}: {'; '.join(chk.failures)}")
+    start = next((b for _, b in bases if b is not None), None)
+    out = repair(model, start)
+    if out.status == "optimal":
+        info["method"] = out.message
+        info["repair"] = out
+        return out.z, out.lam, info
+    info["attempts"].append(f"exact repair: {out.status} ({out.message})")
     info["method"] = "no exact optimal basis found"
-    return z, lam, info
+    return None, None, info
 
 
 def _tight_basis(lp, **options):
