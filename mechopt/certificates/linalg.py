@@ -49,7 +49,10 @@ def zeros(n: int) -> np.ndarray:
 
 def nonzero_mask(values: np.ndarray) -> np.ndarray:
     """Boolean mask of the nonzero entries of an object array of Fractions."""
-    return np.fromiter((v != 0 for v in values), dtype=bool, count=len(values))
+    values = np.asarray(values, dtype=object)
+    if values.size == 0:
+        return np.zeros(0, dtype=bool)
+    return np.asarray(values != 0, dtype=bool)
 
 
 def segment_sum(prods: np.ndarray, indptr: np.ndarray) -> np.ndarray:
@@ -177,14 +180,18 @@ def reconstruct(x: np.ndarray, max_den: int = 10**12, rel_tol: float = 1e-9) -> 
     Returns None when the shared denominator would exceed ``max_den`` or an
     approximation is off by more than ``rel_tol`` (relative to ``max |x|``).
     """
-    x = np.asarray(x, dtype=object)
+    if isinstance(x, np.ndarray) and x.dtype == np.float64:  # floats: vectorized, no per-entry objects
+        fl = x
+        x = x.astype(object)
+    else:
+        x = np.asarray(x, dtype=object)
+        fl = x.astype(float)
     if x.size == 0:
         return x
-    scale = max(abs(float(v)) for v in x)
+    scale = float(np.abs(fl).max())
     if scale == 0:
         return zeros(x.size)
     tol = rel_tol * scale
-    fl = x.astype(float)
     uniq, inverse = np.unique(fl, return_inverse=True)
     # keep an exact representative of each distinct float (first occurrence)
     first = np.zeros(uniq.size, dtype=np.int64)
@@ -258,7 +265,7 @@ class ExactSolver:
         if transpose not in self._plan:
             self._plan[transpose] = _peel(M)
         x, how = _peel_solve(M, self._plan[transpose], r)
-        if x is not None and _all_zero(M.matvec(x) - r):
+        if x is not None and _equal(M.matvec(x), r):
             self.method = how
             return x
         return None
@@ -282,9 +289,14 @@ def _float_solve(M: ExactMatrix, r: np.ndarray, max_refine: int, cache: dict | N
         dx = lu.solve(res.astype(float))
         if not np.all(np.isfinite(dx)):
             return None
-        x = x + fractions(dx)
+        if it == 0:  # the first guess straight from the floats (no per-entry Fractions yet)
+            guess = reconstruct(dx, max_den=10**9)
+            if guess is not None and _equal(M.matvec(guess), r):
+                return guess
+        nz = np.flatnonzero(dx)
+        x[nz] = x[nz] + fractions(dx[nz])
         guess = reconstruct(x, max_den=10 ** (9 + 7 * it))
-        if guess is not None and _all_zero(M.matvec(guess) - r):
+        if guess is not None and _equal(M.matvec(guess), r):
             return guess
         res = r - M.matvec(x)
         if not nonzero_mask(res).any():
@@ -408,6 +420,11 @@ def _peel_solve(M: ExactMatrix, plan: dict, r: np.ndarray) -> tuple[np.ndarray |
     for i, j in reversed(plan["back"]):
         pivot(i, j)
     return x, how + ")"
+
+
+def _equal(a: np.ndarray, b: np.ndarray) -> bool:
+    """Exact elementwise equality of two object arrays (no Fraction arithmetic)."""
+    return bool(np.all(np.asarray(a, dtype=object) == np.asarray(b, dtype=object)))
 
 
 def _all_zero(v: np.ndarray) -> bool:

@@ -60,6 +60,8 @@ __all__ = ["RepairOutcome", "ExactSimplex", "repair", "highs_basis"]
 
 #: default cap on exact pivots (primal + dual) before giving up
 MAX_PIVOTS = 5000
+#: pivots between recomputations of x, y and d from scratch
+REFRESH = 50
 
 _LOWER, _UPPER, _FREE, _FIXED, _BOX = 0, 1, 2, 3, 4  # finite bounds: lower only, upper only, …
 
@@ -208,6 +210,28 @@ class ExactSimplex:
         col[self.Wc.indices[a:b]] = self.W.vals[self.Wc.data[a:b].astype(np.int64) - 1]
         return col
 
+    def refresh(self, cost: np.ndarray) -> None:
+        """Recompute x, y and d from scratch for the current basis (exact solves)."""
+        self.cc = cost
+        if self._primal() is None:
+            raise _Stop("the basis system could not be solved exactly")
+        self.y, self.d = self._duals(cost)
+        self._since = 0
+
+    def _ftran(self, q: int) -> np.ndarray:
+        w = self.solver.solve(self._column(q))
+        if w is None:
+            raise _Stop("an entering column could not be solved exactly")
+        return w
+
+    def _btran(self, r: int) -> np.ndarray:
+        e = zeros(self.m)
+        e[r] = Fraction(1)
+        rho = self.solver.solve(e, transpose=True)
+        if rho is None:
+            raise _Stop("a row of the basis inverse could not be solved exactly")
+        return rho
+
     def _tick(self, which: str) -> None:
         self.pivots[which] += 1
         if self.pivots["primal"] + self.pivots["dual"] > self.max_pivots:
@@ -219,14 +243,33 @@ class ExactSimplex:
             self.pivots["bland"] = True  # a basis repeated: Bland's rule from now on (no cycling)
         self._seen.add(key)
 
-    def _pivot(self, r: int, q: int, leave_upper: bool) -> None:
+    def _move(self, q: int, step: Fraction, w: np.ndarray) -> None:
+        """x_q += step, x_B −= step·w (the basic solution follows the nonbasic move exactly)."""
+        self.x[q] = self.x[q] + step
+        nz = np.flatnonzero(nonzero_mask(w))
+        self.x[self.basic[nz]] = self.x[self.basic[nz]] - step * w[nz]
+
+    def _pivot(self, r: int, q: int, leave_upper: bool, rho: np.ndarray, alpha: np.ndarray) -> None:
+        """Exchange basic position r for q; update y and d by the product-form rule
+        (``y += θρ``, ``d −= θα`` with ``θ = d_q/α_q``) and refactor (periodically from scratch)."""
         out = int(self.basic[r])
+        theta = self.d[q] / alpha[q]
+        nz = np.flatnonzero(nonzero_mask(alpha))
+        self.d[nz] = self.d[nz] - theta * alpha[nz]
+        self.d[out] = -theta
+        self.d[q] = ZERO
+        nzr = np.flatnonzero(nonzero_mask(rho))
+        self.y[nzr] = self.y[nzr] + theta * rho[nzr]
+        self.x[out] = self.hi[out] if leave_upper else self.lo[out]
         self.basic = self.basic.copy()
         self.basic[r] = q
         self.upper[out] = leave_upper
         self.upper[q] = False
-        if not self._factor():
-            raise _Stop("a pivot produced a basis that could not be solved exactly")
+        self.is_basic[out], self.is_basic[q] = False, True
+        self.solver = ExactSolver(self.W.sub(cols=self.basic))
+        self._since += 1
+        if self._since >= REFRESH:
+            self.refresh(self.cc)
 
     # ----------------------------------------------------------- feasibility
     def primal_violations(self) -> list[tuple[int, Fraction, int]]:
@@ -252,53 +295,66 @@ class ExactSimplex:
 
     # ------------------------------------------------------------ dual simplex
     def dual_simplex(self, cost: np.ndarray) -> tuple[str, np.ndarray | None]:
-        """Dual simplex from a dual feasible basis: ``("feasible", None)`` or ``("infeasible", y)``."""
+        """Dual simplex from a dual feasible basis: ``("feasible", None)`` or ``("infeasible", y)``.
+
+        Every verdict is taken on freshly solved x and d (after incremental
+        updates the state is recomputed before stopping).
+        """
+        self.refresh(cost)
         while True:
             viol = self.primal_violations()
             if not viol:
-                return "feasible", None
+                if self._since == 0:
+                    return "feasible", None
+                self.refresh(cost)
+                continue
             if self.pivots["bland"]:
                 r, _, sgn = min(viol, key=lambda t: int(self.basic[t[0]]))
             else:
                 r, _, sgn = max(viol, key=lambda t: t[1])
-            e = zeros(self.m)
-            e[r] = Fraction(1)
-            rho = self.solver.solve(e, transpose=True)
-            if rho is None:
-                raise _Stop("a row of the basis inverse could not be solved exactly")
-            alpha = self.W.rmatvec(rho) * sgn
-            _, d = self._duals(cost)
+            rho = self._btran(r)
+            alpha = self.W.rmatvec(rho)
             best = None
             for j in np.flatnonzero(nonzero_mask(alpha) & ~self.is_basic & (self.kind != _FIXED)):
-                a = alpha[j]
+                a = sgn * alpha[j]
                 k = self.kind[j]
                 if not (k == _FREE or (a < 0 and not self.upper[j]) or (a > 0 and self.upper[j])):
                     continue
-                ratio = d[j] / a
+                ratio = self.d[j] / a
                 key = (ratio, j) if self.pivots["bland"] else (ratio, -abs(a), j)
                 if best is None or key < best[0]:
                     best = (key, j)
             if best is None:  # no entering variable: row r of B⁻¹ proves infeasibility
-                return "infeasible", -sgn * rho
+                if self._since == 0:
+                    return "infeasible", -sgn * rho
+                self.refresh(cost)
+                continue
             self._tick("dual")
-            self._pivot(r, int(best[1]), leave_upper=sgn < 0)
+            q = int(best[1])
+            out = int(self.basic[r])
+            w = self._ftran(q)
+            bound = self.lo[out] if sgn > 0 else self.hi[out]
+            self._move(q, (self.x[out] - bound) / w[r], w)
+            self._pivot(r, q, sgn < 0, rho, alpha)
 
     # ---------------------------------------------------------- primal simplex
     def primal_simplex(self, cost: np.ndarray) -> tuple[str, np.ndarray | None]:
         """Primal simplex from a primal feasible basis: ``("optimal", y)`` or ``("unbounded", direction)``."""
+        self.refresh(cost)
         while True:
-            y, d = self._duals(cost)
-            cand = self.dual_violations(d)
+            cand = self.dual_violations(self.d)
             if cand.size == 0:
-                return "optimal", y
+                if self._since == 0:
+                    return "optimal", self.y
+                self.refresh(cost)
+                continue
+            d = self.d
             if self.pivots["bland"]:
                 q = int(cand.min())
             else:
                 q = int(max(cand, key=lambda j: (abs(d[j]), -j)))
             delta = 1 if d[q] > 0 else -1
-            w = self.solver.solve(self._column(q))
-            if w is None:
-                raise _Stop("an entering column could not be solved exactly")
+            w = self._ftran(q)
             step, leave = None, None
             for k in np.flatnonzero(nonzero_mask(w)):
                 j = int(self.basic[k])
@@ -312,10 +368,11 @@ class ExactSimplex:
                 key = (t, j)
                 if step is None or key < step:
                     step, leave = key, (int(k), up)
-            flip = None
-            if self.kind[q] == _BOX:
-                flip = self.hi[q] - self.lo[q]
+            flip = self.hi[q] - self.lo[q] if self.kind[q] == _BOX else None
             if step is None and flip is None:
+                if self._since:
+                    self.refresh(cost)
+                    continue
                 D = zeros(self.n)
                 D[q] = Fraction(delta)
                 D[self.basic] = -delta * w
@@ -323,11 +380,13 @@ class ExactSimplex:
             self._tick("primal")
             if flip is not None and (step is None or flip <= step[0]):
                 self.pivots["flips"] += 1
+                self._move(q, delta * flip, w)
                 self.upper[q] = not self.upper[q]
-                if self._primal() is None:  # pragma: no cover - same basis, new right-hand side
-                    raise _Stop("the basis system could not be solved exactly")
                 continue
-            self._pivot(leave[0], q, leave_upper=leave[1])
+            r, up = leave
+            self._move(q, delta * step[0], w)
+            rho = self._btran(r)
+            self._pivot(r, q, up, rho, self.W.rmatvec(rho))
 
 
 def repair(
@@ -356,7 +415,8 @@ def repair(
         rs = getattr(basis, "row_status", None) if cs is not None else None
         used = sx.set_basis(cs, rs)
         notes.append("from the float basis" if used else "from the slack basis")
-        _, d = sx._duals(sx.cost)
+        sx.refresh(sx.cost)
+        d = sx.d
         if sx.primal_violations():
             bad = sx.dual_violations(d)
             cost = sx.cost
