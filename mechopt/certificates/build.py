@@ -15,12 +15,12 @@ Infeasibility (:func:`farkas_weights`), in order of cost:
 
 Optimality (:func:`optimal_pair`): HiGHS's optimal basis is re-solved exactly
 for the primal vertex and the dual (``Bᵀλ = −c_B``); if the exact pair fails its
-check (a float tolerance hid a tiny infeasibility), HiGHS re-solves without
-presolve and with tight tolerances and the new basis is tried; if every basis
-fails, the exact simplex repair (:mod:`.repair`) pivots from the first one to
-an exactly optimal basis (or finds the LP exactly infeasible/unbounded, and no
-optimality certificate exists).  Infeasibility ends with the same repair when
-the three constructions above fail.
+check (a float tolerance hid a tiny infeasibility), the exact simplex repair
+(:mod:`.repair`) pivots from that basis to an exactly optimal basis (or finds
+the LP exactly infeasible/unbounded, and no optimality certificate exists);
+only if the repair gives up does HiGHS re-solve without presolve and with
+tight tolerances, and the new bases are tried.  Infeasibility ends with the
+same repair when the three constructions above fail.
 
 Unboundedness (:func:`unbounded_pair`): the primal ray, rounded or re-derived
 on its support like a Farkas ray, plus an exact feasible point from a basis of
@@ -294,22 +294,43 @@ def _row_bounds(model: ExactModel) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def optimal_pair(model: ExactModel, basis, lp) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, Any]]:
-    """Exact optimal primal z and dual λ from HiGHS's basis (re-solving tightly if needed)."""
+def optimal_pair(
+    model: ExactModel, basis, lp, repair_limit: float | None = 120.0,
+) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, Any]]:
+    """Exact optimal primal z and dual λ from HiGHS's basis, repaired exactly if needed.
+
+    Order: HiGHS's basis solved exactly; if that pair fails its check, the exact
+    simplex repair from that basis (at most ``repair_limit`` seconds); if the
+    repair gives up, HiGHS re-solves with tight tolerances (three ways) and each
+    basis is tried exactly.  Returns ``(None, None, info)`` when no exact
+    optimum exists (the repair may have found the LP exactly infeasible: see
+    ``info["attempts"]``) or none was found.
+    """
     info: dict[str, Any] = {"attempts": []}
     lo, hi = _row_bounds(model)
     bases = []
     if basis is not None and getattr(basis, "valid", True):
         bases.append(("HiGHS optimal basis", basis))
-    z = lam = None
     retries = [
         ("HiGHS optimal basis (re-solved without presolve, tight tolerances)", {}),
         ("HiGHS primal simplex basis (tight tolerances)", {"simplex_strategy": 4}),
         ("HiGHS interior point + crossover basis (tight tolerances)", {"solver": "ipm"}),
     ]
+    repaired = False
     k = 0
     while k < len(bases) or retries:
         if k == len(bases):
+            if not repaired:  # exact pivots from the first basis before any re-solve
+                repaired = True
+                start = bases[0][1] if bases else _tight_basis(lp)
+                out = repair(model, start, time_limit=repair_limit)
+                if out.status == "optimal":
+                    info["method"] = out.message
+                    info["repair"] = out
+                    return out.z, out.lam, info
+                info["attempts"].append(f"exact repair: {out.status} ({out.message})")
+                if out.status in ("infeasible", "unbounded"):
+                    break  # no optimum exists in exact arithmetic
             label, opts = retries.pop(0)
             bases.append((label, _tight_basis(lp, **opts)))
         name, b = bases[k]
@@ -325,13 +346,6 @@ def optimal_pair(model: ExactModel, basis, lp) -> tuple[np.ndarray | None, np.nd
             info["method"] = f"{name}, solved exactly ({how})"
             return z, lam, info
         info["attempts"].append(f"{name}: {'; '.join(chk.failures)}")
-    start = next((b for _, b in bases if b is not None), None)
-    out = repair(model, start)
-    if out.status == "optimal":
-        info["method"] = out.message
-        info["repair"] = out
-        return out.z, out.lam, info
-    info["attempts"].append(f"exact repair: {out.status} ({out.message})")
     info["method"] = "no exact optimal basis found"
     return None, None, info
 

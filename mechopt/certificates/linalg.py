@@ -233,7 +233,7 @@ class ExactSolver:
     Every returned solution has been substituted back exactly.
     """
 
-    def __init__(self, B: ExactMatrix) -> None:
+    def __init__(self, B: ExactMatrix, prefer_dense: bool = False) -> None:
         if B.shape[0] != B.shape[1]:
             raise ValueError(f"basis matrix is not square: {B.shape}")
         self.B = B
@@ -241,6 +241,9 @@ class ExactSolver:
         self._BT: ExactMatrix | None = None
         self._lu: dict[bool, Any] = {}
         self._plan: dict[bool, Any] = {}
+        self._fmpq: dict[bool, Any] = {}
+        #: go straight to FLINT's exact dense solver (for data with large denominators)
+        self.prefer_dense = prefer_dense and self.n <= DENSE_LIMIT
         self.method: str = ""
 
     def _matrix(self, transpose: bool) -> ExactMatrix:
@@ -258,9 +261,14 @@ class ExactSolver:
             self.method = "zero right-hand side"
             return zeros(self.n)
         M = self._matrix(transpose)
+        if self.prefer_dense:
+            x = self._dense_solve(M, r, transpose)
+            if x is not None and _equal(M.matvec(x), r):
+                self.method = DENSE
+                return x
         x = _float_solve(M, r, max_refine=2, cache=self._lu, key=transpose)
         if x is not None:
-            self.method = "float LU + rational reconstruction"
+            self.method = QUICK
             return x
         if transpose not in self._plan:
             self._plan[transpose] = _peel(M)
@@ -269,6 +277,29 @@ class ExactSolver:
             self.method = how
             return x
         return None
+
+
+    def _dense_solve(self, M: ExactMatrix, r: np.ndarray, transpose: bool) -> np.ndarray | None:
+        """FLINT exact dense solve with the fmpq matrix cached per orientation."""
+        import flint
+
+        A = self._fmpq.get(transpose)
+        if A is None:
+            rows, cols, vals = M.coo()
+            entries = [flint.fmpq(0)] * (self.n * self.n)
+            for i, j, v in zip(rows.tolist(), cols.tolist(), vals):
+                entries[i * self.n + j] = flint.fmpq(v.numerator, v.denominator)
+            A = self._fmpq[transpose] = flint.fmpq_mat(self.n, self.n, entries)
+        b = flint.fmpq_mat(self.n, 1, [flint.fmpq(v.numerator, v.denominator) for v in r])
+        try:
+            X = A.solve(b)
+        except ZeroDivisionError:
+            return None
+        return np.array([Fraction(int(X[k, 0].p), int(X[k, 0].q)) for k in range(self.n)], dtype=object)
+
+
+QUICK = "float LU + rational reconstruction"
+DENSE = "exact dense solve (FLINT)"
 
 
 def _float_solve(M: ExactMatrix, r: np.ndarray, max_refine: int, cache: dict | None = None,

@@ -53,7 +53,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .linalg import ZERO, ExactMatrix, ExactSolver, nonzero_mask, zeros
+from .linalg import DENSE_LIMIT, QUICK, ZERO, ExactMatrix, ExactSolver, nonzero_mask, zeros
 from .model import ExactModel
 
 __all__ = ["RepairOutcome", "ExactSimplex", "repair", "highs_basis"]
@@ -149,6 +149,7 @@ class ExactSimplex:
         self.deadline = None if time_limit is None else time.perf_counter() + time_limit
         self.pivots = {"primal": 0, "dual": 0, "flips": 0, "bland": False, "shifted": 0}
         self._seen: set = set()
+        self._dense = False  # prefer exact dense solves (set when float reconstruction fails)
 
     # ------------------------------------------------------------ basis state
     def set_basis(self, col_status=None, row_status=None) -> bool:
@@ -175,8 +176,17 @@ class ExactSimplex:
     def _factor(self) -> bool:
         self.is_basic = np.zeros(self.n, dtype=bool)
         self.is_basic[self.basic] = True
-        self.solver = ExactSolver(self.W.sub(cols=self.basic))
+        self.solver = ExactSolver(self.W.sub(cols=self.basic), prefer_dense=self._dense)
         return self._primal() is not None
+
+    def _solve(self, r: np.ndarray, transpose: bool = False) -> np.ndarray | None:
+        """Exact solve with the current basis; once the quick float path fails (large
+        denominators), later bases go straight to FLINT's exact dense solver."""
+        out = self.solver.solve(r, transpose=transpose)
+        if not self._dense and self.solver.method not in ("", QUICK, "zero right-hand side"):
+            self._dense = self.m <= DENSE_LIMIT
+            self.solver.prefer_dense = self._dense
+        return out
 
     def _nonbasic_values(self) -> np.ndarray:
         x = zeros(self.n)
@@ -189,7 +199,7 @@ class ExactSimplex:
 
     def _primal(self) -> np.ndarray | None:
         x = self._nonbasic_values()
-        xB = self.solver.solve(-self.W.matvec(x))
+        xB = self._solve(-self.W.matvec(x))
         if xB is None:
             return None
         x[self.basic] = xB
@@ -197,7 +207,7 @@ class ExactSimplex:
         return x
 
     def _duals(self, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        y = self.solver.solve(cost[self.basic], transpose=True)
+        y = self._solve(cost[self.basic], transpose=True)
         if y is None:
             raise _Stop("the basis system could not be solved exactly")
         d = cost - self.W.rmatvec(y)
@@ -219,7 +229,7 @@ class ExactSimplex:
         self._since = 0
 
     def _ftran(self, q: int) -> np.ndarray:
-        w = self.solver.solve(self._column(q))
+        w = self._solve(self._column(q))
         if w is None:
             raise _Stop("an entering column could not be solved exactly")
         return w
@@ -227,7 +237,7 @@ class ExactSimplex:
     def _btran(self, r: int) -> np.ndarray:
         e = zeros(self.m)
         e[r] = Fraction(1)
-        rho = self.solver.solve(e, transpose=True)
+        rho = self._solve(e, transpose=True)
         if rho is None:
             raise _Stop("a row of the basis inverse could not be solved exactly")
         return rho
@@ -266,7 +276,7 @@ class ExactSimplex:
         self.upper[out] = leave_upper
         self.upper[q] = False
         self.is_basic[out], self.is_basic[q] = False, True
-        self.solver = ExactSolver(self.W.sub(cols=self.basic))
+        self.solver = ExactSolver(self.W.sub(cols=self.basic), prefer_dense=self._dense)
         self._since += 1
         if self._since >= REFRESH:
             self.refresh(self.cc)
@@ -429,7 +439,9 @@ def repair(
                 return _farkas_outcome(model, rho, sx, notes, start)
         state, vec = sx.primal_simplex(sx.cost)
     except _Stop as exc:
-        return RepairOutcome("failed", pivots=sx.pivots, message=str(exc), seconds=time.perf_counter() - start)
+        p = sx.pivots
+        why = f"{exc} (after {p['dual']} dual + {p['primal']} primal pivots)"
+        return RepairOutcome("failed", pivots=p, message=why, seconds=time.perf_counter() - start)
     z = sx.x[: sx.N].copy()
     if state == "unbounded":
         ray = vec[: sx.N]
