@@ -175,19 +175,25 @@ def _linprog_value(lp) -> tuple[int, float | None]:
     return res.status, (None if res.status != 0 else -res.fun + lp.offset)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    vals=st.lists(st.integers(0, 6), min_size=2, max_size=3),
-    ic=st.sampled_from(["dsic", "bic"]),
-    ir=st.sampled_from(["ex_post", "interim", "none"]),
-    budget=st.sampled_from(["exact", "ex_post", "ex_ante", "none"]),
-    objective=st.sampled_from(["revenue", "welfare", "utility"]),
-    efficient=st.booleans(),
+_CHOICES = st.tuples(
+    st.sampled_from(["dsic", "bic"]), st.sampled_from(["ex_post", "interim", "none"]),
+    st.sampled_from(["exact", "ex_post", "ex_ante", "none"]), st.booleans(),
 )
-def test_exact_agrees_with_an_independent_solver(vals, ic, ir, budget, objective, efficient):
-    types = sorted({F(v, 2) for v in vals})
-    if len(types) < 2:
-        types = [F(0), F(1)]
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    vals=st.lists(st.integers(0, 6), min_size=1, max_size=3),
+    low=st.sampled_from([F(9, 10), F(1), F(11, 10)]),
+    choice=st.one_of(st.just(("dsic", "ex_post", "exact", True)), _CHOICES),
+    objective=st.sampled_from(["revenue", "welfare", "utility"]),
+)
+def test_exact_agrees_with_an_independent_solver(vals, low, choice, objective):
+    """Status and value of solve(exact=True) against scipy's interior point method on the same
+    LP.  For (dsic, ex post IR, exact budget, efficient): infeasible when 0 < min b < 1 < max b
+    (the argument of the 1e-9 test above), feasible when min b ≥ 1 (posted price 1)."""
+    ic, ir, budget, efficient = choice
+    types = sorted({F(v, 2) for v in vals} | {low})
     env = mo.bilateral_trade(mo.Agent("buyer", types), mo.Agent("seller", [F(0), F(1, 2), F(1)]))
     d = mo.Design(env, ic=ic, ir=ir, budget=budget, objective=objective,
                   allocation="efficient" if efficient else "free")
@@ -202,6 +208,13 @@ def test_exact_agrees_with_an_independent_solver(vals, ic, ir, budget, objective
         assert status == 2
     else:
         assert status == 3
+    if choice == ("dsic", "ex_post", "exact", True):
+        if 0 < types[0] < 1 < types[-1]:
+            event("theorem: infeasible")
+            assert r.status == "infeasible"
+        elif types[0] >= 1:
+            event("theorem: posted price 1")
+            assert r.status in ("optimal", "unbounded")
 
 
 def test_repair_from_the_slack_basis_reaches_the_same_exact_optimum():
