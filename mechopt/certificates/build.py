@@ -329,8 +329,10 @@ def optimal_pair(
                     info["repair"] = out
                     return out.z, out.lam, info
                 info["attempts"].append(f"exact repair: {out.status} ({out.message})")
-                if out.status in ("infeasible", "unbounded"):
-                    break  # no optimum exists in exact arithmetic
+                if out.status in ("infeasible", "unbounded"):  # no optimum exists in exact arithmetic
+                    info["method"] = (f"none: the LP is {out.status} in exact arithmetic "
+                                      f"(solve(exact=True) returns its certificate)")
+                    return None, None, info
             label, opts = retries.pop(0)
             bases.append((label, _tight_basis(lp, **opts)))
         name, b = bases[k]
