@@ -372,3 +372,18 @@ def test_float_joint_priors_always_certify(m0, m1, objective):
     assert c.verified and c.exact
     status, value = _linprog_value(r.lp)
     assert status == 0 and abs(float(c.objective) - value) <= 1e-7 * max(1.0, abs(value))
+
+
+def test_farkas_falls_back_to_the_exact_repair(monkeypatch):
+    """With the rounded ray and both Farkas LPs failing, the exact repair still proves
+    Myerson–Satterthwaite (efficient, BIC, interim IR, ex ante budget on grid(0, 1, 8))."""
+    from mechopt.certificates import build
+
+    monkeypatch.setattr(build, "_farkas_lp", lambda model, S: (None, "disabled in this test"))
+    env = mo.bilateral_trade(mo.Agent("buyer", mo.grid(0, 1, 8)), mo.Agent("seller", mo.grid(0, 1, 8)))
+    r = mo.Design(env, ic="bic", ir="interim", budget="ex_ante", allocation="efficient").solve()
+    model = ExactModel(r.lp)
+    noisy = r.output.dual_ray * (1 + 1e-6 * np.sin(np.arange(r.output.dual_ray.size)))  # fails rounding
+    y, info = build.farkas_weights(model, noisy, basis=r.output.basis)
+    assert y is not None and "exact simplex repair" in info["method"]
+    assert model.check_farkas(y).ok
