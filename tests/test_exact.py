@@ -387,3 +387,15 @@ def test_farkas_falls_back_to_the_exact_repair(monkeypatch):
     y, info = build.farkas_weights(model, noisy, basis=r.output.basis)
     assert y is not None and "exact simplex repair" in info["method"]
     assert model.check_farkas(y).ok
+
+
+def test_cvxpy_user_constraints_are_not_certified_as_another_lp():
+    """Capping the trade probability at 1/2 lowers second-best welfare; a certificate of the
+    compiled LP (without the cap) would certify a different problem, so none is given."""
+    b, s = mo.Agent("buyer", mo.grid(0, 1, 6)), mo.Agent("seller", mo.grid(0, 1, 6))
+    d = mo.Design(mo.bilateral_trade(b, s), ic="bic", ir="interim", budget="ex_ante", objective="welfare")
+    capped = d.solve(backend="cvxpy", constraints=lambda m: [m.x[:, 1] <= 0.5], certify=True)
+    c = capped.certificate
+    assert not c.exact and not c.verified and "user constraints" in c.notes[0]
+    free = d.solve(backend="cvxpy", certify=True)
+    assert free.certificate.verified and free.objective > capped.objective + 0.05

@@ -94,10 +94,33 @@ def optimality(result: Result) -> Certificate:
             build_seconds=time.perf_counter() - start,
         )
     z, lam, info = optimal_pair(model, result.output.basis, result.lp)
+    mismatch = _solved_elsewhere(result, model, z)
+    if mismatch:
+        return Certificate("optimality", model, exact=False, method="none", notes=[mismatch],
+                           build_seconds=time.perf_counter() - start)
     return Certificate(
         "optimality", model, y=lam, z=z, exact=z is not None and lam is not None,
         method=info.get("method", ""), notes=info.get("attempts", []), build_seconds=time.perf_counter() - start,
     )
+
+
+def _solved_elsewhere(result: Result, model: ExactModel, z) -> str:
+    """Why the compiled LP is not what was solved (cvxpy user constraints/objectives), or ''.
+
+    The cvxpy backend can add constraints and objectives that the compiled LP
+    does not hold; a certificate of the compiled LP would then certify another
+    problem.  Detected by comparing the exact optimum with the solver's value.
+    """
+    if result.output.stats.get("name") != "cvxpy" or z is None or result.objective is None:
+        return ""
+    from .linalg import dot
+
+    exact = float(dot(model.c, z) + model.offset)
+    if abs(exact - result.objective) <= 1e-6 * max(1.0, abs(result.objective)):
+        return ""
+    return (f"not certified: the compiled LP's optimum {exact:.10g} differs from the solved problem's "
+            f"{result.objective:.10g} — user constraints or objectives (cvxpy backend) are not part of "
+            "the compiled LP; certify the design without them, or solve with backend='highs'")
 
 
 def unbounded(result: Result) -> Certificate:
