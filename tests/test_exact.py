@@ -227,7 +227,9 @@ def test_repair_from_the_slack_basis_reaches_the_same_exact_optimum():
     expected = myerson_revenue([gl, gl], [[F(1, 6)] * 6] * 2)
     warm = repair(model, r.output.basis)
     cold = repair(model, None)
-    for out in (warm, cold):
+    bland = repair(model, None, bland=True)  # Bland's rule throughout (Bland 1977): same optimum
+    assert bland.pivots["bland"]
+    for out in (warm, cold, bland):
         assert out.status == "optimal"
         chk = model.check_optimality(out.z, out.lam)
         assert chk.ok and chk.numbers["value"] == expected

@@ -116,9 +116,13 @@ class ExactSimplex:
         Give up (status ``failed``) after this many pivots.
     time_limit : float or None
         Give up after this many seconds.
+    bland : bool
+        Use Bland's smallest-index rule from the start (otherwise only after a
+        basis repeats).
     """
 
-    def __init__(self, model: ExactModel, max_pivots: int = MAX_PIVOTS, time_limit: float | None = None) -> None:
+    def __init__(self, model: ExactModel, max_pivots: int = MAX_PIVOTS, time_limit: float | None = None,
+                 bland: bool = False) -> None:
         self.model = model
         m, N = model.m, model.N
         self.m, self.N, self.n = m, N, N + m
@@ -147,7 +151,7 @@ class ExactSimplex:
         self.cost[:N] = model.c
         self.max_pivots = max_pivots
         self.deadline = None if time_limit is None else time.perf_counter() + time_limit
-        self.pivots = {"primal": 0, "dual": 0, "flips": 0, "bland": False, "shifted": 0}
+        self.pivots = {"primal": 0, "dual": 0, "flips": 0, "bland": bool(bland), "shifted": 0}
         self._seen: set = set()
         self._dense = False  # prefer exact dense solves (set when float reconstruction fails)
 
@@ -401,6 +405,7 @@ class ExactSimplex:
 
 def repair(
     model: ExactModel, basis=None, max_pivots: int = MAX_PIVOTS, time_limit: float | None = None,
+    bland: bool = False,
 ) -> RepairOutcome:
     """Repair a float basis exactly into a proof: optimal pair, Farkas weights or an improving ray.
 
@@ -411,6 +416,9 @@ def repair(
         Start (``col_status`` (N,), ``row_status`` (m,)); the slack basis if None or invalid.
     max_pivots, time_limit
         Limits; past them the outcome is ``failed``.
+    bland : bool
+        Bland's rule throughout (slower, but never cycles even without the
+        repeated-basis switch).
 
     Returns
     -------
@@ -418,7 +426,7 @@ def repair(
         Every returned proof has passed the exact check of :mod:`.model`.
     """
     start = time.perf_counter()
-    sx = ExactSimplex(model, max_pivots=max_pivots, time_limit=time_limit)
+    sx = ExactSimplex(model, max_pivots=max_pivots, time_limit=time_limit, bland=bland)
     notes: list[str] = []
     try:
         cs = getattr(basis, "col_status", None) if basis is not None and getattr(basis, "valid", True) else None
