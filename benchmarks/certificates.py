@@ -15,6 +15,7 @@ Usage::
     python benchmarks/certificates.py                 # T = 21 41 81 121 151
     python benchmarks/certificates.py --grids 21 41 --optimality
     python benchmarks/certificates.py --trials --grids
+    python benchmarks/certificates.py --library --grids  # exact=True on the model library
 
 Columns: grid T, LP rows and nonzeros, solve seconds (HiGHS), rows in the
 certificate's support, nonzeros of the LP in those rows, seconds to build the
@@ -117,14 +118,44 @@ def trials() -> None:
                   f"{row['objective']}  [{row['method'][:70]}]", flush=True)
 
 
+def library() -> None:
+    """solve() and solve(exact=True) on every LP model of the library: same status, exact value."""
+    from mechopt.modelfile import builtin_models, load
+
+    print("\nmodel library: float answer vs exact=True")
+    head = (f"{'model':<32} {'rows':>6} {'float':<11} {'value':<12} {'exact':<11} {'value':<12} "
+            f"{'ok':>3} {'pivots':>6} {'float s':>8} {'exact s':>8}")
+    print(head)
+    print("-" * len(head))
+    for name in builtin_models():
+        _, d, _ = load(name)
+        if d.deterministic:
+            continue
+        t0 = time.perf_counter()
+        r = d.solve()
+        tf = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        rx = d.solve(exact=True)
+        tx = time.perf_counter() - t0
+        v = "-" if r.objective is None else f"{r.objective:.8g}"
+        vx = "-" if rx.exact is None or rx.exact.objective is None else f"{float(rx.exact.objective):.8g}"
+        ok = "yes" if rx.certificate is not None and rx.certificate.verified else "NO"
+        print(f"{name:<32} {r.lp.shape[0]:>6} {str(getattr(r.status, 'value', r.status)):<11} {v:<12} "
+              f"{str(getattr(rx.status, 'value', rx.status)):<11} {vx:<12} {ok:>3} "
+              f"{rx.solver.get('exact_pivots', 0):>6} {tf:>8.2f} {tx:>8.2f}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--grids", type=int, nargs="*", default=[21, 41, 81, 121, 151])
     ap.add_argument("--optimality", action="store_true", help="also benchmark optimality certificates")
     ap.add_argument("--trials", action="store_true", help="the hard cases of issue 10 (certify and exact)")
+    ap.add_argument("--library", action="store_true", help="exact=True on every LP model of the library")
     args = ap.parse_args(argv)
     if args.trials:
         trials()
+    if args.library:
+        library()
     kinds = ["infeasibility"] + (["optimality"] if args.optimality else [])
     for kind in kinds if args.grids else []:
         print(f"\n{kind} certificates (bilateral trade, uniform grid(0,1,T) x grid(0,1,T))")
