@@ -154,6 +154,8 @@ class ExactSimplex:
         self.pivots = {"primal": 0, "dual": 0, "flips": 0, "bland": bool(bland), "shifted": 0}
         self._seen: set = set()
         self._dense = False  # prefer exact dense solves (set when float reconstruction fails)
+        self._x_fresh = False  # x solved from scratch for the current basis and bounds
+        self._d_fresh = None  # the cost vector y and d were solved for (None: updated or stale)
 
     # ------------------------------------------------------------ basis state
     def set_basis(self, col_status=None, row_status=None) -> bool:
@@ -208,6 +210,7 @@ class ExactSimplex:
             return None
         x[self.basic] = xB
         self.x = x
+        self._x_fresh = True
         return x
 
     def _duals(self, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -225,11 +228,17 @@ class ExactSimplex:
         return col
 
     def refresh(self, cost: np.ndarray) -> None:
-        """Recompute x, y and d from scratch for the current basis (exact solves)."""
-        self.cc = cost
-        if self._primal() is None:
+        """Recompute x, y and d from scratch for the current basis (exact solves).
+
+        Skips what is already fresh: x right after factoring, y and d when the
+        cost vector is the one they were solved for and no pivot happened since.
+        """
+        if not self._x_fresh and self._primal() is None:
             raise _Stop("the basis system could not be solved exactly")
-        self.y, self.d = self._duals(cost)
+        if self._d_fresh is not cost:
+            self.y, self.d = self._duals(cost)
+            self._d_fresh = cost
+        self.cc = cost
         self._since = 0
 
     def _ftran(self, q: int) -> np.ndarray:
@@ -259,6 +268,7 @@ class ExactSimplex:
 
     def _move(self, q: int, step: Fraction, w: np.ndarray) -> None:
         """x_q += step, x_B −= step·w (the basic solution follows the nonbasic move exactly)."""
+        self._x_fresh = False
         self.x[q] = self.x[q] + step
         nz = np.flatnonzero(nonzero_mask(w))
         self.x[self.basic[nz]] = self.x[self.basic[nz]] - step * w[nz]
@@ -267,6 +277,7 @@ class ExactSimplex:
         """Exchange basic position r for q; update y and d by the product-form rule
         (``y += θρ``, ``d −= θα`` with ``θ = d_q/α_q``) and refactor (periodically from scratch)."""
         out = int(self.basic[r])
+        self._x_fresh, self._d_fresh = False, None
         theta = self.d[q] / alpha[q]
         nz = np.flatnonzero(nonzero_mask(alpha))
         self.d[nz] = self.d[nz] - theta * alpha[nz]
@@ -396,6 +407,7 @@ class ExactSimplex:
                 self.pivots["flips"] += 1
                 self._move(q, delta * flip, w)
                 self.upper[q] = not self.upper[q]
+                self._since += 1
                 continue
             r, up = leave
             self._move(q, delta * step[0], w)
