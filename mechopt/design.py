@@ -94,7 +94,7 @@ class Design:
 
         return compile_design(self, exact=exact)
 
-    def solve(self, backend: str = "highs", certify: bool = False, **options: Any) -> Result:
+    def solve(self, backend: str = "highs", certify: bool = False, exact: bool = False, **options: Any) -> Result:
         """Compile, solve, recover and verify, with fallbacks (see :mod:`mechopt.pipeline`).
 
         Parameters
@@ -105,6 +105,11 @@ class Design:
             to add your own, see :mod:`mechopt.backends.cvxpy`).
         certify : bool
             Attach an exact optimality certificate to an optimum.
+        exact : bool
+            Decide the answer in rational arithmetic (exact simplex repair of
+            HiGHS's basis): ``result.exact`` holds the exact objective and
+            mechanism, ``result.certificate`` a verified exact certificate (see
+            :func:`mechopt.certificates.exact_result`).
         **options
             ``time_limit=`` (seconds, whole pipeline), ``border=`` (Border reduced
             form: None automatic, True required, False off), ``ic_generation=``
@@ -121,7 +126,7 @@ class Design:
         """
         from .pipeline import solve
 
-        return solve(self, backend=backend, certify=certify, **options)
+        return solve(self, backend=backend, certify=certify, exact=exact, **options)
 
     def describe(self) -> str:
         """One line: the constraints and the objective."""

@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .compile import LinearProgram
     from .design import Design
 
-__all__ = ["solve", "BACKENDS"]
+__all__ = ["solve", "recover_and_verify", "BACKENDS"]
 
 log = logging.getLogger("mechopt")
 
@@ -60,7 +60,8 @@ TIGHT = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e
 
 
 def solve(
-    design: Design, backend: str = "highs", certify: bool = False, *, ic_generation: bool | None = None,
+    design: Design, backend: str = "highs", certify: bool = False, exact: bool = False, *,
+    ic_generation: bool | None = None,
     border: bool | None = None, reductions: bool = True, fallback: bool = True,
     time_limit: float | None = None, **options: Any,
 ) -> Result:
@@ -72,6 +73,10 @@ def solve(
     backend : {"highs", "cvxpy"}
     certify : bool
         Attach an exact optimality certificate to an optimum (the full IC family is then used).
+    exact : bool
+        Decide the answer in rational arithmetic: the float answer's basis is repaired by
+        exact simplex pivots (:func:`mechopt.certificates.exact_result`) into an exactly
+        optimal mechanism with a verified certificate, or an exact Farkas proof.
     ic_generation : bool, optional
         Generate IC rows lazily (``None``: when the full family exceeds 20,000 rows).
     border : bool, optional
@@ -95,13 +100,20 @@ def solve(
     if custom and certify:
         raise SpecError("certify=True cannot be used with user constraints or objectives (cvxpy backend): the "
                         "certificate would be for the LP without them; drop certify or the custom terms")
+    if exact:  # the exact model is the full LP; Border's recovery is a float LP
+        if backend != "highs":
+            raise SolverError("exact=True needs backend='highs' (it repairs HiGHS's basis exactly)")
+        ic_generation, border = False, False
     if backend == "cvxpy":
         # user constraints may refer to any ex post column: keep the plain ex post formulation
         border = False
         reductions = reductions and not custom
-    run = _Run(design, backend, certify, deadline, options, start)
+    run = _Run(design, backend, certify or exact, deadline, options, start)
     try:
-        plan = make_plan(design, reductions=reductions, border=border)
+        # exact answers keep ex post payments under an exact / no-deficit budget: the balanced
+        # payments of the interim reduction are rebuilt in floats only
+        keep_ex_post = ("interim_payments",) if exact and design.budget in ("exact", "ex_post") else ()
+        plan = make_plan(design, reductions=reductions, border=border, disabled=keep_ex_post)
         lazy = lazy_agents(plan)
         ok, why = REDUCTIONS["generated_ic"].applies(design, lazy=lazy, backend=backend, certify=certify)
         generate = ok if ic_generation is None else bool(ic_generation and lazy)
@@ -111,6 +123,12 @@ def solve(
             result = run.fall_back(result, plan, generate)
     except KeyboardInterrupt:
         result = run.interrupted()
+    if exact and result.status != Status.INTERRUPTED and result.lp is not None:
+        from .certificates import exact_result
+
+        t0 = time.perf_counter()
+        result = exact_result(result, rebuild=run.recover_verify)
+        run.stages["exact"] = time.perf_counter() - t0
     result.stages = dict(run.stages)
     result.fallback = list(run.fallbacks)
     result.stages["total"] = time.perf_counter() - start
@@ -181,24 +199,7 @@ class _Run:
         return out
 
     def recover_verify(self, lp: LinearProgram, out) -> Result:
-        from .mechanism import Mechanism
-
-        result = Result(self.design, lp, out, Status(out.status), certify=self.certify, message=out.message)
-        if out.z is not None and np.all(np.isfinite(out.z)):
-            x, p = self._timed("recover", mechanism_arrays, lp, out.z)
-            x = np.where(np.abs(x) < 1e-12, 0.0, x)
-            result.mechanism = Mechanism(self.design.env, x, p, name="LP optimum")
-            result.verification = self._timed("verify", result.mechanism.check, self.design)
-            ok = bool(result.verification.get("ok"))
-            log.info("verify   %s (worst violation %.2e)", "ok" if ok else "REJECTED",
-                     max(result.verification.get("max_violation", {}).values(), default=0.0))
-            if out.status == "optimal" and not ok:
-                result.status = Status.UNVERIFIED
-                result.message = _rejection(result.verification)
-        elif out.status == "optimal":
-            result.status = Status.ERROR
-            result.message = "the solver reported an optimum without a finite solution"
-        return result
+        return recover_and_verify(self.design, lp, out, self.certify, self._timed)
 
     # ------------------------------------------------------------------ attempts
     def attempt(self, plan: Plan, generate: bool, extra: dict | None = None) -> Result:
@@ -287,6 +288,36 @@ class _Run:
         out = SolveOutput("interrupted", message="interrupted by the user (Ctrl-C)", stats={"name": self.backend})
         lp = self.last_lp
         return Result(self.design, lp, out, Status.INTERRUPTED, certify=self.certify, message=out.message)
+
+
+def recover_and_verify(design: Design, lp: LinearProgram, out, certify: bool = False, timed=None) -> Result:
+    """The recover and verify stages: a :class:`Result` from a backend's output.
+
+    The mechanism is recovered from the solution (:func:`mechopt.recover.mechanism_arrays`)
+    and checked by the independent verifier; a claimed optimum that fails the check
+    becomes ``unverified`` with a message naming the worst violations.
+    """
+    from .mechanism import Mechanism
+
+    def call(stage, fn, *args):
+        return timed(stage, fn, *args) if timed is not None else fn(*args)
+
+    result = Result(design, lp, out, Status(out.status), certify=certify, message=out.message)
+    if out.z is not None and np.all(np.isfinite(out.z)):
+        x, p = call("recover", mechanism_arrays, lp, out.z)
+        x = np.where(np.abs(x) < 1e-12, 0.0, x)
+        result.mechanism = Mechanism(design.env, x, p, name="LP optimum")
+        result.verification = call("verify", result.mechanism.check, design)
+        ok = bool(result.verification.get("ok"))
+        log.info("verify   %s (worst violation %.2e)", "ok" if ok else "REJECTED",
+                 max(result.verification.get("max_violation", {}).values(), default=0.0))
+        if out.status == "optimal" and not ok:
+            result.status = Status.UNVERIFIED
+            result.message = _rejection(result.verification)
+    elif out.status == "optimal":
+        result.status = Status.ERROR
+        result.message = "the solver reported an optimum without a finite solution"
+    return result
 
 
 def _rejection(verification: dict) -> str:

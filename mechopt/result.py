@@ -37,6 +37,9 @@ class Result:
         ``interrupted``, ``error``.
     message : str
         Why, for anything but ``optimal`` (empty for an optimum).
+    exact : ExactAnswer or None
+        With ``solve(exact=True)``: the exact status, objective (Fraction), mechanism
+        (Fraction arrays) and certificate (see :mod:`mechopt.certificates.answer`).
     objective : float or None
         Optimal value; for ``unverified`` the float value of the rejected answer
         (see ``verification`` for its worst violations); else None.
@@ -59,6 +62,7 @@ class Result:
     message: str = ""
     stages: dict = field(default_factory=dict)
     fallback: list = field(default_factory=list)
+    exact: Any = None
     _certificate: Any = field(default=None, repr=False)
     _duals: dict | None = field(default=None, repr=False)
 

@@ -323,3 +323,35 @@ def test_large_certificate_verifies_fast():
     assert c.verify()
     assert time.perf_counter() - start < 30
     assert c.size["nnz"] > 50_000
+
+
+# ----------------------------------------------------------------- the public weights are what is checked
+def test_in_place_edit_of_public_farkas_weights_is_rejected():
+    """Myerson–Satterthwaite (T = 8): the certificate checks its public table, so an edited
+    weight (even by 1e-9) makes verify() and verified False, and restoring it makes them True."""
+    c = bilateral(8).solve().certificate
+    assert c.verified and c.exact
+    w = c.weights
+    k = len(w) // 2
+    old = w.iloc[k]
+    w.iloc[k] = old + F(1, 10**9)
+    assert not c.verify() and not c.verified and not c.exact
+    w.iloc[k] = old
+    assert c.verify() and c.verified and c.exact
+
+
+def test_replacing_the_weights_table_is_checked():
+    c = bilateral(7).solve().certificate
+    assert c.verify(weights=c.weights)
+    c.weights = c.weights.drop("ir", level="family")  # the IR rows are needed (Myerson–Satterthwaite)
+    assert not c.verified and not c.exact
+    with pytest.raises(TypeError):
+        c.weights = [1, 2, 3]
+
+
+def test_exact_means_an_exact_proof():
+    """A certificate that could not be built exactly is not 'exact' (no exact=True, verified=False)."""
+    c = Certificate("optimality", None, exact=True)
+    assert not c.exact and not c.verified
+    r = bilateral(6).solve()
+    assert r.certificate.exact and r.certificate.verified

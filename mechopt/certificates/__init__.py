@@ -12,8 +12,11 @@
 each returning a :class:`Certificate` whose :meth:`~Certificate.verify` checks
 it in exact rational arithmetic on the exact model data (the LP compiled from
 Fractions).  Floating point (HiGHS) only proposes numbers; see
-:mod:`mechopt.certificates.build` for how they are made exact and
-:mod:`mechopt.certificates.model` for precisely what is checked.
+:mod:`mechopt.certificates.build` for how they are made exact,
+:mod:`mechopt.certificates.repair` for the exact simplex repair of a float
+basis, :mod:`mechopt.certificates.answer` for ``solve(exact=True)``
+(:func:`exact_result`) and :mod:`mechopt.certificates.model` for precisely
+what is checked.
 
 Examples
 --------
@@ -31,6 +34,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from .answer import ExactAnswer, exact_result
 from .build import farkas_weights, optimal_pair, unbounded_pair
 from .certificate import Certificate
 from .model import Check, ExactModel
@@ -38,7 +42,10 @@ from .model import Check, ExactModel
 if TYPE_CHECKING:  # pragma: no cover
     from ..result import Result
 
-__all__ = ["Certificate", "Check", "ExactModel", "farkas", "optimality", "unbounded", "certify"]
+__all__ = [
+    "Certificate", "Check", "ExactModel", "ExactAnswer", "farkas", "optimality", "unbounded", "certify",
+    "exact_result",
+]
 
 
 def _model(result: Result) -> tuple[ExactModel | None, list[str]]:
@@ -60,7 +67,7 @@ def farkas(result: Result) -> Certificate:
     model, notes = _model(result)
     if model is None:
         return Certificate("infeasibility", None, exact=False, method="none", notes=notes)
-    y, info = farkas_weights(model, result.output.dual_ray)
+    y, info = farkas_weights(model, result.output.dual_ray, basis=result.output.basis)
     notes = list(info.get("attempts", []))
     if result.lp.integer.any():
         notes.append(
@@ -87,10 +94,33 @@ def optimality(result: Result) -> Certificate:
             build_seconds=time.perf_counter() - start,
         )
     z, lam, info = optimal_pair(model, result.output.basis, result.lp)
+    mismatch = _solved_elsewhere(result, model, z)
+    if mismatch:
+        return Certificate("optimality", model, exact=False, method="none", notes=[mismatch],
+                           build_seconds=time.perf_counter() - start)
     return Certificate(
         "optimality", model, y=lam, z=z, exact=z is not None and lam is not None,
         method=info.get("method", ""), notes=info.get("attempts", []), build_seconds=time.perf_counter() - start,
     )
+
+
+def _solved_elsewhere(result: Result, model: ExactModel, z) -> str:
+    """Why the compiled LP is not what was solved (cvxpy user constraints/objectives), or ''.
+
+    The cvxpy backend can add constraints and objectives that the compiled LP
+    does not hold; a certificate of the compiled LP would then certify another
+    problem.  Detected by comparing the exact optimum with the solver's value.
+    """
+    if result.output.stats.get("name") != "cvxpy" or z is None or result.objective is None:
+        return ""
+    from .linalg import dot
+
+    exact = float(dot(model.c, z) + model.offset)
+    if abs(exact - result.objective) <= 1e-6 * max(1.0, abs(result.objective)):
+        return ""
+    return (f"not certified: the compiled LP's optimum {exact:.10g} differs from the solved problem's "
+            f"{result.objective:.10g} — user constraints or objectives (cvxpy backend) are not part of "
+            "the compiled LP; certify the design without them, or solve with backend='highs'")
 
 
 def unbounded(result: Result) -> Certificate:

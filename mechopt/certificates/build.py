@@ -15,8 +15,12 @@ Infeasibility (:func:`farkas_weights`), in order of cost:
 
 Optimality (:func:`optimal_pair`): HiGHS's optimal basis is re-solved exactly
 for the primal vertex and the dual (``Bᵀλ = −c_B``); if the exact pair fails its
-check (a float tolerance hid a tiny infeasibility), HiGHS re-solves without
-presolve and with tight tolerances and the new basis is tried.
+check (a float tolerance hid a tiny infeasibility), the exact simplex repair
+(:mod:`.repair`) pivots from that basis to an exactly optimal basis (or finds
+the LP exactly infeasible/unbounded, and no optimality certificate exists);
+only if the repair gives up does HiGHS re-solve without presolve and with
+tight tolerances, and the new bases are tried.  Infeasibility ends with the
+same repair when the three constructions above fail.
 
 Unboundedness (:func:`unbounded_pair`): the primal ray, rounded or re-derived
 on its support like a Farkas ray, plus an exact feasible point from a basis of
@@ -32,6 +36,7 @@ import numpy as np
 
 from .linalg import ZERO, ExactMatrix, ExactSolver, fractions, nonzero_mask, reconstruct, zeros
 from .model import ExactModel
+from .repair import highs_basis, repair
 
 try:  # pragma: no cover - import guard
     import highspy
@@ -150,8 +155,14 @@ def _normalize_max(v: np.ndarray) -> np.ndarray:
     return v / top
 
 
-def farkas_weights(model: ExactModel, ray: np.ndarray | None) -> tuple[np.ndarray | None, dict[str, Any]]:
-    """Exact Farkas weights (full length, max |y| = 1) and how they were found."""
+def farkas_weights(
+    model: ExactModel, ray: np.ndarray | None, basis=None,
+) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """Exact Farkas weights (full length, max |y| = 1) and how they were found.
+
+    ``basis``: a float basis (HiGHS codes) for the last resort, the exact
+    simplex repair of :mod:`.repair`; HiGHS re-solves for one when None.
+    """
     info: dict[str, Any] = {"attempts": []}
     if ray is not None and np.all(np.isfinite(ray)) and np.abs(ray).max() > 0:
         yf = ray / np.abs(ray).max()
@@ -173,6 +184,14 @@ def farkas_weights(model: ExactModel, ray: np.ndarray | None) -> tuple[np.ndarra
         info["method"] = f"Farkas LP on all {model.m} rows, basis solved exactly ({how})"
         return _normalize_max(y), info
     info["attempts"].append(f"Farkas LP: {how}")
+    if basis is None and model.lp is not None:
+        basis = highs_basis(model.lp)
+    out = repair(model, basis)
+    if out.status == "infeasible":
+        info["method"] = out.message
+        info["repair"] = out
+        return out.farkas, info
+    info["attempts"].append(f"exact repair: {out.status} ({out.message})")
     return None, info
 
 
@@ -275,22 +294,45 @@ def _row_bounds(model: ExactModel) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def optimal_pair(model: ExactModel, basis, lp) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, Any]]:
-    """Exact optimal primal z and dual λ from HiGHS's basis (re-solving tightly if needed)."""
+def optimal_pair(
+    model: ExactModel, basis, lp, repair_limit: float | None = 120.0,
+) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, Any]]:
+    """Exact optimal primal z and dual λ from HiGHS's basis, repaired exactly if needed.
+
+    Order: HiGHS's basis solved exactly; if that pair fails its check, the exact
+    simplex repair from that basis (at most ``repair_limit`` seconds); if the
+    repair gives up, HiGHS re-solves with tight tolerances (three ways) and each
+    basis is tried exactly.  Returns ``(None, None, info)`` when no exact
+    optimum exists (the repair may have found the LP exactly infeasible: see
+    ``info["attempts"]``) or none was found.
+    """
     info: dict[str, Any] = {"attempts": []}
     lo, hi = _row_bounds(model)
     bases = []
     if basis is not None and getattr(basis, "valid", True):
         bases.append(("HiGHS optimal basis", basis))
-    z = lam = None
     retries = [
         ("HiGHS optimal basis (re-solved without presolve, tight tolerances)", {}),
         ("HiGHS primal simplex basis (tight tolerances)", {"simplex_strategy": 4}),
         ("HiGHS interior point + crossover basis (tight tolerances)", {"solver": "ipm"}),
     ]
+    repaired = False
     k = 0
     while k < len(bases) or retries:
         if k == len(bases):
+            if not repaired:  # exact pivots from the first basis before any re-solve
+                repaired = True
+                start = bases[0][1] if bases else _tight_basis(lp)
+                out = repair(model, start, time_limit=repair_limit)
+                if out.status == "optimal":
+                    info["method"] = out.message
+                    info["repair"] = out
+                    return out.z, out.lam, info
+                info["attempts"].append(f"exact repair: {out.status} ({out.message})")
+                if out.status in ("infeasible", "unbounded"):  # no optimum exists in exact arithmetic
+                    info["method"] = (f"none: the LP is {out.status} in exact arithmetic "
+                                      f"(solve(exact=True) returns its certificate)")
+                    return None, None, info
             label, opts = retries.pop(0)
             bases.append((label, _tight_basis(lp, **opts)))
         name, b = bases[k]
@@ -307,7 +349,7 @@ def optimal_pair(model: ExactModel, basis, lp) -> tuple[np.ndarray | None, np.nd
             return z, lam, info
         info["attempts"].append(f"{name}: {'; '.join(chk.failures)}")
     info["method"] = "no exact optimal basis found"
-    return z, lam, info
+    return None, None, info
 
 
 def _tight_basis(lp, **options):

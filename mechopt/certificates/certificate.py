@@ -33,8 +33,11 @@ class Certificate:
         dual λ; unboundedness: the direction over LP columns, indexed by
         ``(family, col, label)`` where the family is the variable block.
     exact : bool
-        The numbers are exact rationals (False only when no exact certificate
-        could be built; then ``verify()`` is False).
+        The certificate is an exact proof: rational numbers on the exact model
+        data (the LP compiled from Fractions) that passed the check in rational
+        arithmetic.  False when no exact certificate could be built, when the
+        model's exact twin is missing, or when the exact check fails (e.g. after
+        the public :attr:`weights` were edited).
     objective : Fraction or None
         Optimality: the exact optimal value.
     method : str
@@ -62,14 +65,20 @@ class Certificate:
         self._y = y  # row weights: Farkas multipliers or dual λ
         self._z = z  # primal point (optimality, unboundedness)
         self._d = direction  # primal direction (unboundedness)
-        self.exact = bool(exact and model is not None and (y is not None or direction is not None))
+        self._exact_numbers = bool(exact and model is not None and (y is not None or direction is not None))
         self.method = method
         self.notes = list(notes or [])
         self.build_seconds = build_seconds
         self.verify_seconds: float | None = None
         self._verified: bool | None = None
+        self._verified_for: int | None = None  # fingerprint of the weights that were verified
         self._check: Check | None = None
         self._weights: pd.Series | None = None
+
+    @property
+    def exact(self) -> bool:
+        """An exact proof: exact rationals on the exact model data that pass the exact check."""
+        return self._exact_numbers and self.verified
 
     # ------------------------------------------------------------------ data
     @property
@@ -92,6 +101,18 @@ class Certificate:
                 over = "cols" if self.kind == "unboundedness" else "rows"
                 self._weights = labelled(self.model, idx, v[idx], over=over)
         return self._weights
+
+    @weights.setter
+    def weights(self, value: pd.Series) -> None:
+        """Replace the public weights (indexed like :attr:`weights`); :meth:`verify` checks these."""
+        if not isinstance(value, pd.Series):
+            raise TypeError("certificate weights must be a pandas Series indexed like certificate.weights")
+        self._weights = value
+        self._verified = None
+
+    def _fingerprint(self) -> int:
+        w = self.weights
+        return hash((tuple(w.index), tuple(w.to_numpy().tolist())))
 
     @property
     def objective(self) -> Fraction | None:
@@ -129,7 +150,8 @@ class Certificate:
         """Run the check and return its details (``ok``, ``failures``, numbers)."""
         if self.model is None or self._vector is None:
             return Check(False, ["no certificate could be constructed"] + self.notes)
-        v = self._vector if weights is None else self._weights_vector(weights)
+        # the public table is what is checked: edits to ``weights`` count
+        v = self._weights_vector(self.weights if weights is None else weights)
         if not exact:
             return self._float_check(v)
         M = self.model
@@ -160,9 +182,16 @@ class Certificate:
             Exact check on the exact model data (default); ``False`` checks in
             floating point with tolerance 1e-9.
         weights : pandas.Series or array, optional
-            Check these weights instead of the certificate's own (a Series
-            indexed like :attr:`weights` — missing rows count as 0 — or a
-            full-length vector in LP order).  Floats are taken exactly.
+            Check these weights instead of the certificate's own public
+            :attr:`weights` table (a Series indexed like :attr:`weights` —
+            missing rows count as 0 — or a full-length vector in LP order).
+            Floats are taken exactly.
+
+        Returns
+        -------
+        bool
+            True when the weights (and, for optimality, the primal point) prove
+            the certificate's claim.
         """
         import time
 
@@ -170,13 +199,14 @@ class Certificate:
         ok = bool(self.check(exact=exact, weights=weights).ok)
         if weights is None and exact:
             self._verified = ok
+            self._verified_for = self._fingerprint()
             self.verify_seconds = time.perf_counter() - start
         return ok
 
     @property
     def verified(self) -> bool:
-        """Exact verification result (computed once)."""
-        if self._verified is None:
+        """Exact verification of the current public weights (re-checked when they change)."""
+        if self._verified is None or (self._vector is not None and self._verified_for != self._fingerprint()):
             self.verify(exact=True)
         return bool(self._verified)
 
@@ -324,7 +354,7 @@ class Certificate:
         what = "variables" if self.kind == "unboundedness" else "rows"
         extra = f", objective {self.objective}" if self.kind == "optimality" and self._z is not None else ""
         state = "verified" if self._verified else ("not verified" if self._verified is False else "unchecked")
-        return f"Certificate({self.kind}, {s['support']} {what}, exact={self.exact}, {state}{extra})"
+        return f"Certificate({self.kind}, {s['support']} {what}, exact={self._exact_numbers}, {state}{extra})"
 
 
 def _exact(v: Any) -> Fraction:

@@ -49,7 +49,10 @@ def zeros(n: int) -> np.ndarray:
 
 def nonzero_mask(values: np.ndarray) -> np.ndarray:
     """Boolean mask of the nonzero entries of an object array of Fractions."""
-    return np.fromiter((v != 0 for v in values), dtype=bool, count=len(values))
+    values = np.asarray(values, dtype=object)
+    if values.size == 0:
+        return np.zeros(0, dtype=bool)
+    return np.asarray(values != 0, dtype=bool)
 
 
 def segment_sum(prods: np.ndarray, indptr: np.ndarray) -> np.ndarray:
@@ -177,14 +180,18 @@ def reconstruct(x: np.ndarray, max_den: int = 10**12, rel_tol: float = 1e-9) -> 
     Returns None when the shared denominator would exceed ``max_den`` or an
     approximation is off by more than ``rel_tol`` (relative to ``max |x|``).
     """
-    x = np.asarray(x, dtype=object)
+    if isinstance(x, np.ndarray) and x.dtype == np.float64:  # floats: vectorized, no per-entry objects
+        fl = x
+        x = x.astype(object)
+    else:
+        x = np.asarray(x, dtype=object)
+        fl = x.astype(float)
     if x.size == 0:
         return x
-    scale = max(abs(float(v)) for v in x)
+    scale = float(np.abs(fl).max())
     if scale == 0:
         return zeros(x.size)
     tol = rel_tol * scale
-    fl = x.astype(float)
     uniq, inverse = np.unique(fl, return_inverse=True)
     # keep an exact representative of each distinct float (first occurrence)
     first = np.zeros(uniq.size, dtype=np.int64)
@@ -226,7 +233,7 @@ class ExactSolver:
     Every returned solution has been substituted back exactly.
     """
 
-    def __init__(self, B: ExactMatrix) -> None:
+    def __init__(self, B: ExactMatrix, prefer_dense: bool = False) -> None:
         if B.shape[0] != B.shape[1]:
             raise ValueError(f"basis matrix is not square: {B.shape}")
         self.B = B
@@ -234,6 +241,9 @@ class ExactSolver:
         self._BT: ExactMatrix | None = None
         self._lu: dict[bool, Any] = {}
         self._plan: dict[bool, Any] = {}
+        self._fmpq: dict[bool, Any] = {}
+        #: go straight to FLINT's exact dense solver (for data with large denominators)
+        self.prefer_dense = prefer_dense and self.n <= DENSE_LIMIT
         self.method: str = ""
 
     def _matrix(self, transpose: bool) -> ExactMatrix:
@@ -251,17 +261,45 @@ class ExactSolver:
             self.method = "zero right-hand side"
             return zeros(self.n)
         M = self._matrix(transpose)
+        if self.prefer_dense:
+            x = self._dense_solve(M, r, transpose)
+            if x is not None and _equal(M.matvec(x), r):
+                self.method = DENSE
+                return x
         x = _float_solve(M, r, max_refine=2, cache=self._lu, key=transpose)
         if x is not None:
-            self.method = "float LU + rational reconstruction"
+            self.method = QUICK
             return x
         if transpose not in self._plan:
             self._plan[transpose] = _peel(M)
         x, how = _peel_solve(M, self._plan[transpose], r)
-        if x is not None and _all_zero(M.matvec(x) - r):
+        if x is not None and _equal(M.matvec(x), r):
             self.method = how
             return x
         return None
+
+
+    def _dense_solve(self, M: ExactMatrix, r: np.ndarray, transpose: bool) -> np.ndarray | None:
+        """FLINT exact dense solve with the fmpq matrix cached per orientation."""
+        import flint
+
+        A = self._fmpq.get(transpose)
+        if A is None:
+            rows, cols, vals = M.coo()
+            entries = [flint.fmpq(0)] * (self.n * self.n)
+            for i, j, v in zip(rows.tolist(), cols.tolist(), vals):
+                entries[i * self.n + j] = flint.fmpq(v.numerator, v.denominator)
+            A = self._fmpq[transpose] = flint.fmpq_mat(self.n, self.n, entries)
+        b = flint.fmpq_mat(self.n, 1, [flint.fmpq(v.numerator, v.denominator) for v in r])
+        try:
+            X = A.solve(b)
+        except ZeroDivisionError:
+            return None
+        return np.array([Fraction(int(X[k, 0].p), int(X[k, 0].q)) for k in range(self.n)], dtype=object)
+
+
+QUICK = "float LU + rational reconstruction"
+DENSE = "exact dense solve (FLINT)"
 
 
 def _float_solve(M: ExactMatrix, r: np.ndarray, max_refine: int, cache: dict | None = None,
@@ -282,9 +320,14 @@ def _float_solve(M: ExactMatrix, r: np.ndarray, max_refine: int, cache: dict | N
         dx = lu.solve(res.astype(float))
         if not np.all(np.isfinite(dx)):
             return None
-        x = x + fractions(dx)
+        if it == 0:  # the first guess straight from the floats (no per-entry Fractions yet)
+            guess = reconstruct(dx, max_den=10**9)
+            if guess is not None and _equal(M.matvec(guess), r):
+                return guess
+        nz = np.flatnonzero(dx)
+        x[nz] = x[nz] + fractions(dx[nz])
         guess = reconstruct(x, max_den=10 ** (9 + 7 * it))
-        if guess is not None and _all_zero(M.matvec(guess) - r):
+        if guess is not None and _equal(M.matvec(guess), r):
             return guess
         res = r - M.matvec(x)
         if not nonzero_mask(res).any():
@@ -408,6 +451,11 @@ def _peel_solve(M: ExactMatrix, plan: dict, r: np.ndarray) -> tuple[np.ndarray |
     for i, j in reversed(plan["back"]):
         pivot(i, j)
     return x, how + ")"
+
+
+def _equal(a: np.ndarray, b: np.ndarray) -> bool:
+    """Exact elementwise equality of two object arrays (no Fraction arithmetic)."""
+    return bool(np.all(np.asarray(a, dtype=object) == np.asarray(b, dtype=object)))
 
 
 def _all_zero(v: np.ndarray) -> bool:
