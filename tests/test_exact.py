@@ -165,7 +165,8 @@ def test_prior_with_1e12_entry_certifies(ic, ir):
 def _linprog_value(lp) -> tuple[int, float | None]:
     """scipy's linprog (HiGHS dual simplex, called by scipy on the float LP: a path independent of
     mechopt's backend, scaling and exact repair).  Its interior point ends with "solve error"
-    on some unbounded LPs here, which is why the simplex is used."""
+    on some unbounded LPs here, and its presolve calls some unbounded LPs infeasible (the
+    exact certificate of unboundedness proves otherwise), so the simplex runs without presolve."""
     from scipy.optimize import linprog
 
     A = lp.A.toarray()
@@ -174,7 +175,7 @@ def _linprog_value(lp) -> tuple[int, float | None]:
                       [None if not np.isfinite(v) else v for v in lp.ub]))
     res = linprog(-lp.c, A_ub=-A[ge] if ge.any() else None, b_ub=-lp.rhs[ge] if ge.any() else None,
                   A_eq=A[eq] if eq.any() else None, b_eq=lp.rhs[eq] if eq.any() else None,
-                  bounds=bounds, method="highs-ds")
+                  bounds=bounds, method="highs-ds", options={"presolve": False})
     return res.status, (None if res.status != 0 else -res.fun + lp.offset)
 
 
