@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import certificates, compile, duality, mechanisms, plot  # matplotlib/cvxpy load lazily
 from .design import OPTIONS, Design
-from .environments import bilateral_trade, multi_item, partnership, public_project, single_item
+from .environments import bilateral_trade, interdependent_item, multi_item, partnership, public_project, single_item
 from .errors import MechoptError, ModelFileError, SolverError, SpecError
 from .mechanism import Mechanism
 from .mechanisms import compare
@@ -24,5 +24,6 @@ __all__ = [
     "grid", "discretize", "single_item", "bilateral_trade", "partnership", "public_project", "multi_item",
     "compile", "certificates", "duality", "plot", "mechanisms", "compare",
     "load", "save",
+    "interdependent_item",
     "OPTIONS", "MechoptError", "SpecError", "ModelFileError", "SolverError", "__version__",
 ]

@@ -57,7 +57,7 @@ def ic_gains(design: Design, x: np.ndarray, p: np.ndarray, i: int) -> np.ndarray
     xi = np.moveaxis(x.reshape(shape + (K,)), i, 0).reshape(shape[i], -1, K)
     pi = np.moveaxis(p[:, i].reshape(shape), i, 0).reshape(shape[i], -1)
     V = env.values[i]
-    if design.ic == "dsic":
+    if design.ic in ("dsic", "ex_post"):
         util = np.einsum("tk,srk->tsr", V, xi) - pi[None, :, :]
         truth = np.einsum("ttr->tr", util)
         return (util - truth[:, None, :]).max(axis=2)
@@ -78,5 +78,5 @@ def full_ic_rows(design: Design, agents: list[int]) -> int:
     total = 0
     for i in agents:
         T = env.shape[i]
-        total += T * (T - 1) * (env.n_profiles // T if design.ic == "dsic" else 1)
+        total += T * (T - 1) * (env.n_profiles // T if design.ic in ("dsic", "ex_post") else 1)
     return total
