@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Design", "OPTIONS"]
 
 OPTIONS: dict[str, tuple[str, ...]] = {
-    "ic": ("dsic", "bic", "ex_post", "none"),
+    "ic": ("dsic", "bic", "none", "ex_post"),
     "ir": ("ex_post", "interim", "ex_ante", "none"),
     "budget": ("exact", "ex_post", "ex_ante", "none"),
     "allocation": ("free", "efficient"),
