@@ -20,6 +20,7 @@ What each test compares against (never a number mechopt produced):
 from __future__ import annotations
 
 import itertools
+import pickle
 from fractions import Fraction as F
 
 import numpy as np
@@ -364,9 +365,17 @@ def test_mixed_private_and_profile_tables():
     (lambda e: mo.interdependent_item(e.agents, lambda i, t: t.sum(), alpha=1), "exactly one of"),
     (lambda e: mo.interdependent_item(e.agents, lambda i, t: t[5]), "value function failed"),
     (lambda e: mo.interdependent_item(e.agents, lambda i, t: float("nan")), "finite"),
+    (lambda e: mo.mechanisms.vcg(e), "assumes private values"),
+    (lambda e: mo.mechanisms.agv(e), "assumes private values"),
 ])
 def test_bad_input_gives_one_clear_line(build, match):
     env = common_value_env()
     with pytest.raises(SpecError, match=match) as info:
         build(env)
     assert "\n" not in str(info.value)
+
+
+def test_result_pickles_and_env_keeps_no_callable():
+    r = mo.Design(common_value_env(), ic="ex_post", ir="ex_post").solve()
+    back = pickle.loads(pickle.dumps(r))
+    assert back.objective == r.objective and not back.design.env.is_private
