@@ -272,7 +272,7 @@ class Environment:
         callable ``v(i, k, profile)`` (``profile``: object array of the agents'
         exact types) evaluated once at every profile into exact tables.  With
         any profile table, :attr:`is_private` is False and ``values[i]`` are all
-        profile tables (see :mod:`mechopt.interdependent`).
+        profile tables (see :func:`mechopt.environments.interdependent_item`).
     cost : array_like, shape (K,), optional
         Designer cost of each outcome (default 0).
     prior : array_like, shape (T_0, …, T_{n-1}), optional

@@ -8,7 +8,11 @@ Row (agent i, true type t, report s) reads ``u_i(t | t) − u_i(s | t) ≥ 0``:
   the true profile (t, r): ``v_i(x(t, r), (t, r)) − p_i(t, r) ≥
   v_i(x(s, r), (t, r)) − p_i(s, r)`` (for private values these are the DSIC rows);
 * ``bic`` with interdependent values: the conditional-beliefs rows below, with
-  values at the true profile (whatever the prior);
+  values at the true profile (whatever the prior).  Efficient ex post
+  implementation then needs single crossing (Maskin 1992; Dasgupta & Maskin
+  2000) and generically fails with multidimensional signals (Jehiel &
+  Moldovanu 2001); with correlated signals BIC still allows full surplus
+  extraction (Crémer & McLean 1985, 1988);
 * ``bic`` with independent priors: on interim variables,
   ``Σ_g V[t,g] (X̄[t,g] − X̄[s,g]) − P̄[t] + P̄[s] ≥ 0``;
 * ``bic`` with a correlated prior: expectations under π(r | t), written out.
