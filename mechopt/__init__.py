@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from . import certificates, compile, duality, mechanisms, plot  # matplotlib/cvxpy load lazily
 from .design import OPTIONS, Design
-from .environments import bilateral_trade, multi_item, partnership, procurement, public_project, single_item
+from .environments import (
+    bilateral_trade, interdependent_item, multi_item, partnership, procurement, public_project, single_item,
+)
 from .errors import MechoptError, ModelFileError, SolverError, SpecError
 from .mechanism import Mechanism
 from .mechanisms import compare
@@ -27,6 +29,7 @@ __all__ = [
     "procurement",
     "compile", "certificates", "duality", "plot", "mechanisms", "compare",
     "load", "save",
+    "interdependent_item",
     "sweep", "converge", "threshold", "Convergence",
     "OPTIONS", "Status", "MechoptError", "SpecError", "ModelFileError", "SolverError", "__version__",
 ]

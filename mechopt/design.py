@@ -4,7 +4,8 @@
 option         meaning (all against the agents' outside options U_i)
 =============  ==========================================================================
 ic             ``dsic``: truthful for every θ_{-i}; ``bic``: truthful in expectation
-               given one's type; ``none``
+               given one's type; ``ex_post``: truth is an ex post equilibrium (values
+               at the true profile; = ``dsic`` for private values); ``none``
 ir             ``ex_post`` (every profile), ``interim`` (given own type), ``ex_ante``, ``none``
 budget         Σ_i p_i − c(x): ``exact`` (= 0 everywhere), ``ex_post`` (≥ 0 everywhere),
                ``ex_ante`` (≥ 0 in expectation), ``none``
@@ -30,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Design", "OPTIONS"]
 
 OPTIONS: dict[str, tuple[str, ...]] = {
-    "ic": ("dsic", "bic", "none"),
+    "ic": ("dsic", "bic", "none", "ex_post"),
     "ir": ("ex_post", "interim", "ex_ante", "none"),
     "budget": ("exact", "ex_post", "ex_ante", "none"),
     "allocation": ("free", "efficient"),
@@ -45,7 +46,7 @@ class Design:
     Parameters
     ----------
     env : Environment
-    ic : {"dsic", "bic", "none"}
+    ic : {"dsic", "bic", "ex_post", "none"}
     ir : {"ex_post", "interim", "ex_ante", "none"}
     budget : {"exact", "ex_post", "ex_ante", "none"}
     allocation : {"free", "efficient"}
@@ -78,6 +79,8 @@ class Design:
             value = getattr(self, key)
             if value not in valid:
                 raise SpecError(f"Design: {key}={value!r} is not valid; choose one of {', '.join(valid)}")
+        if self.ic == "dsic" and not self.env.is_private:
+            raise SpecError("Design: ic='dsic' needs private values; with interdependent values use ic='ex_post'")
         if not isinstance(self.deterministic, bool):
             raise SpecError(f"Design: deterministic must be true or false, got {self.deterministic!r}")
 

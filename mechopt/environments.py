@@ -16,6 +16,8 @@ multi_item         assignments item → agent or ``-``    additive: Σ of assign
                                                         unit_demand: max of them
 procurement        ``"not_bought"``, then one per        seller i values supplying −c_i (types are
                    seller (who supplies)                costs); designer cost −value when bought
+interdependent_    ``"unsold"``, then one per agent     v_i = value(i, θ) if i wins (depends on
+item                                                    the whole profile); cost = seller_value
 =================  ===================================  ==========================================
 """
 
@@ -32,7 +34,10 @@ from .errors import SpecError
 from .exact import exact_array, to_fraction
 from .spec import Agent, Environment
 
-__all__ = ["single_item", "bilateral_trade", "partnership", "public_project", "multi_item", "procurement"]
+__all__ = [
+    "single_item", "bilateral_trade", "partnership", "public_project", "multi_item", "procurement",
+    "interdependent_item",
+]
 
 
 def _zero(T: int) -> np.ndarray:
@@ -230,4 +235,70 @@ def procurement(sellers: Sequence[Agent], value: Any, prior: Any = None) -> Envi
     return Environment(
         sellers, ["not_bought", *[a.name for a in sellers]], values, cost=cost, prior=prior,
         kind="procurement", meta={"value": v},
+    )
+
+
+def interdependent_item(
+    agents: Sequence[Agent], value: Any = None, *, alpha: Any = None, seller_value: Any = 0, prior: Any = None,
+) -> Environment:
+    """One item whose value to the winner depends on everyone's type (interdependent values).
+
+    Outcomes are those of :func:`single_item` (``"unsold"``, then agent i wins at
+    ``i + 1``); the winner i values the item ``value(i, θ)`` and the others 0.
+
+    Parameters
+    ----------
+    agents : sequence of Agent
+        Scalar types (signals).
+    value : callable ``(i, profile) -> number``, optional
+        Winner i's value at the type profile (``profile``: object array of the
+        agents' exact types, shape ``(n,)``).  Pure common value:
+        ``lambda i, t: t.sum()``.  Evaluated once per profile, exactly.
+    alpha : number, optional
+        Instead of ``value``: Maskin's linear form
+        ``v_i = θ_i + alpha · Σ_{j≠i} θ_j`` (``alpha = 1``: pure common value,
+        ``alpha = 0``: private values).  Single crossing holds iff ``alpha < 1``
+        (Maskin 1992; Dasgupta & Maskin 2000).
+    seller_value : number
+        Designer's cost of selling (as in :func:`single_item`).
+    prior : array_like, optional
+        Joint prior (correlated signals, as in Crémer & McLean 1985, 1988).
+
+    Returns
+    -------
+    Environment
+        ``kind="interdependent_item"``, ``is_private`` False (unless n = 1);
+        ``values[i]`` has shape ``(T_0, …, T_{n-1}, n + 1)``.
+
+    Examples
+    --------
+    >>> import mechopt as mo
+    >>> bidders = [mo.Agent(f"b{i}", mo.grid(0, 1, 3)) for i in range(2)]
+    >>> env = mo.interdependent_item(bidders, lambda i, t: t.sum())
+    >>> env.is_private, env.values[0].shape
+    (False, (3, 3, 3))
+    """
+    agents = _scalar_agents(agents, "interdependent_item")
+    if (value is None) == (alpha is None):
+        raise SpecError("interdependent_item needs exactly one of value=(lambda i, profile: ...) or alpha=<number>")
+    meta: dict[str, Any] = {}
+    if alpha is not None:
+        a = to_fraction(alpha, "alpha")
+        meta["alpha"] = a
+
+        def value(i: int, t: np.ndarray) -> Fraction:
+            return t[i] + a * (sum(t, Fraction(0)) - t[i])
+    elif not callable(value):
+        raise SpecError(f"interdependent_item: value must be a function (i, profile) -> number, got {value!r}")
+    v0 = to_fraction(seller_value, "seller_value")
+    meta["seller_value"] = v0
+    n = len(agents)
+
+    def table(i: int, k: int, profile: np.ndarray) -> Any:
+        return value(i, profile) if k == i + 1 else 0
+
+    cost = [Fraction(0)] + [v0] * n
+    return Environment(
+        agents, ["unsold", *[a.name for a in agents]], table, cost=cost, prior=prior,
+        kind="interdependent_item", meta=meta,
     )

@@ -78,7 +78,11 @@ class Mechanism:
             w = joint / np.where(marg > 0, marg, 1)[:, None]
             X = np.einsum("tr,trk->tk", w, xi)
             P = (w * pi).sum(axis=1)
-            value = (X * env.values[i]).sum(axis=1)
+            if env.is_private:
+                value = (X * env.values[i]).sum(axis=1)
+            else:  # interdependent values: E[v_i(x(θ), θ) | θ_i = t]
+                vi = np.moveaxis(env.profile_values[i].reshape(shape + (env.n_outcomes,)), i, 0)
+                value = np.einsum("tr,trk,trk->t", w, xi, vi.reshape(xi.shape))
             index = pd.Index(a.type_labels, name=a.name, tupleize_cols=False)
             df = pd.DataFrame(X, index=index, columns=list(env.outcomes))
             df["value"] = value

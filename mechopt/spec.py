@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .errors import SpecError
+from .errors import MechoptError, SpecError
 from .exact import as_float, exact_array, to_fraction
 
 __all__ = ["grid", "discretize", "Discretization", "Agent", "Environment"]
@@ -257,7 +257,7 @@ def _strictly_increasing(exact: np.ndarray) -> bool:
 
 
 class Environment:
-    """A quasilinear private-values environment with finitely many types and outcomes.
+    """A quasilinear environment (private or interdependent values) with finitely many types and outcomes.
 
     Parameters
     ----------
@@ -265,8 +265,14 @@ class Environment:
         The agents (names must be unique).
     outcomes : sequence of str
         Outcome labels, K of them.
-    values : sequence of array_like, or dict name -> array_like
-        One table per agent, shape ``(T_i, K)``: ``values[i][t, k] = v_i(k, θ_i^t)``.
+    values : sequence of array_like or callable, dict name -> array_like, or callable
+        One table per agent, shape ``(T_i, K)``: ``values[i][t, k] = v_i(k, θ_i^t)``
+        (private values); or, for *interdependent values*, shape
+        ``(T_0, …, T_{n-1}, K)``: ``values[i][t_0, …, t_{n-1}, k] = v_i(k, θ)``; or a
+        callable ``v(i, k, profile)`` (``profile``: object array of the agents'
+        exact types) evaluated once at every profile into exact tables.  With
+        any profile table, :attr:`is_private` is False and ``values[i]`` are all
+        profile tables (see :func:`mechopt.environments.interdependent_item`).
     cost : array_like, shape (K,), optional
         Designer cost of each outcome (default 0).
     prior : array_like, shape (T_0, …, T_{n-1}), optional
@@ -305,18 +311,12 @@ class Environment:
             if missing:
                 raise SpecError(f"values are missing for agents {missing}")
             values = [values[n] for n in names]
+        if callable(values):
+            values = [values] * len(agents)
         values = list(values)
         if len(values) != len(agents):
             raise SpecError(f"give one value table per agent: {len(agents)} agents but {len(values)} tables")
-        v_exact = []
-        for a, v in zip(agents, values):
-            arr = exact_array(v, f"values of agent {a.name!r}")
-            if arr.shape != (a.n_types, K):
-                raise SpecError(
-                    f"values of agent {a.name!r} have shape {arr.shape}; "
-                    f"expected (types, outcomes) = ({a.n_types}, {K})"
-                )
-            v_exact.append(arr)
+        v_exact, interdependent = _value_tables(agents, values, K)
         c_exact = np.array([Fraction(0)] * K, dtype=object) if cost is None else exact_array(cost, "cost")
         if c_exact.ndim == 0:
             c_exact = np.array([c_exact.item()] * K, dtype=object)
@@ -333,6 +333,7 @@ class Environment:
             agents = tuple(Agent(a.name, a.types_exact, m, a.outside_exact) for a, m in zip(agents, marg))
         self.agents: tuple[Agent, ...] = agents
         self.outcomes: tuple[str, ...] = outcomes
+        self.is_private: bool = not interdependent
         self.values_exact: tuple[np.ndarray, ...] = tuple(v_exact)
         self.values: tuple[np.ndarray, ...] = tuple(as_float(v) for v in v_exact)
         self.cost_exact: np.ndarray = c_exact
@@ -413,8 +414,28 @@ class Environment:
         return pd.MultiIndex.from_product([a.type_labels for a in self.agents], names=self.names)
 
     @cached_property
+    def profile_values_exact(self) -> tuple[np.ndarray, ...]:
+        """Exact values at every profile: per agent an object array of shape ``(S, K)``,
+        ``[s, k] = v_i(k, θ(s))`` (for private values, ``V_i[θ_i(s), k]`` repeated)."""
+        if not self.is_private:
+            return tuple(V.reshape(self.n_profiles, self.n_outcomes) for V in self.values_exact)
+        own = np.unravel_index(np.arange(self.n_profiles), self.shape)
+        return tuple(V[own[i]] for i, V in enumerate(self.values_exact))
+
+    @cached_property
+    def profile_values(self) -> tuple[np.ndarray, ...]:
+        """Float twin of :attr:`profile_values_exact`, per agent shape ``(S, K)``."""
+        if not self.is_private:
+            return tuple(V.reshape(self.n_profiles, self.n_outcomes) for V in self.values)
+        own = np.unravel_index(np.arange(self.n_profiles), self.shape)
+        return tuple(V[own[i]] for i, V in enumerate(self.values))
+
+    @cached_property
     def welfare_table(self) -> np.ndarray:
-        """Welfare ``Σ_i v_i(k, θ_i) − c(k)``, float array of shape ``(S, K)``."""
+        """Welfare ``Σ_i v_i(k, θ) − c(k)``, float array of shape ``(S, K)`` (profile values
+        when values are interdependent)."""
+        if not self.is_private:
+            return sum(self.profile_values) - self.cost
         return _welfare(self.values, self.cost, self.shape)
 
     def efficient_outcomes(self, tol: float = 1e-9) -> np.ndarray:
@@ -432,20 +453,25 @@ class Environment:
             idx = np.unravel_index(ambiguous, self.shape)
             for row, prof in zip(ambiguous, zip(*idx)):
                 cand = np.flatnonzero(near[row])
-                w = [
-                    sum((self.values_exact[i][prof[i], k] for i in range(self.n_agents)), Fraction(0))
-                    - self.cost_exact[k]
-                    for k in cand
-                ]
+                if self.is_private:
+                    w = [
+                        sum((self.values_exact[i][prof[i], k] for i in range(self.n_agents)), Fraction(0))
+                        - self.cost_exact[k]
+                        for k in cand
+                    ]
+                else:
+                    w = [sum((V[row, k] for V in self.profile_values_exact), Fraction(0)) - self.cost_exact[k]
+                         for k in cand]
                 m = max(w)
                 near[row, cand] = [wk == m for wk in w]
         return near
 
     def __repr__(self) -> str:
         prior = "independent" if self.is_independent else "correlated"
+        values = "" if self.is_private else ", values=interdependent"
         return (
             f"Environment(kind={self.kind!r}, agents={self.names}, types={list(self.shape)}, "
-            f"outcomes={self.n_outcomes}, profiles={self.n_profiles}, prior={prior})"
+            f"outcomes={self.n_outcomes}, profiles={self.n_profiles}, prior={prior}{values})"
         )
 
 
@@ -457,3 +483,57 @@ def _welfare(values: Sequence[np.ndarray], cost: np.ndarray, shape: tuple[int, .
     for i, V in enumerate(values):
         total = total + V.reshape((1,) * i + (shape[i],) + (1,) * (n - i - 1) + (K,))
     return total.reshape(-1, K)
+
+
+def _value_tables(agents: tuple[Agent, ...], values: list, K: int) -> tuple[list[np.ndarray], bool]:
+    """Exact value tables and whether values are interdependent.
+
+    Each entry of ``values`` is a private table ``(T_i, K)``, a profile table
+    ``(T_0, …, T_{n-1}, K)`` (interdependent values: ``v_i(k, θ)`` depends on the
+    whole profile), or a callable ``v(i, k, profile)`` evaluated once at every
+    profile (``profile``: object array of the agents' exact types).  When any
+    agent's table is a profile table, every table is returned as one.
+    """
+    shape = tuple(a.n_types for a in agents)
+    n = len(agents)
+    tables, profile = [], []
+    for i, (a, v) in enumerate(zip(agents, values)):
+        what = f"values of agent {a.name!r}"
+        arr = _evaluate_values(v, i, agents, K, what) if callable(v) else exact_array(v, what)
+        if arr.shape == (a.n_types, K) and not callable(v):
+            profile.append(False)
+        elif arr.shape == shape + (K,):
+            profile.append(True)
+        else:
+            raise SpecError(
+                f"{what} have shape {arr.shape}; expected (types, outcomes) = ({a.n_types}, {K}) for private "
+                f"values, or (types of every agent..., outcomes) = {shape + (K,)} for interdependent values"
+            )
+        tables.append(arr)
+    if n == 1 or not any(profile):
+        return [t if t.shape == (a.n_types, K) else t.reshape(a.n_types, K) for a, t in zip(agents, tables)], False
+    out = []
+    for i, (t, prof) in enumerate(zip(tables, profile)):
+        if not prof:  # a private table inside an interdependent environment: repeat it over the others
+            t = np.broadcast_to(t.reshape((1,) * i + (shape[i],) + (1,) * (n - i - 1) + (K,)), shape + (K,)).copy()
+        out.append(t)
+    return out, True
+
+
+def _evaluate_values(v: Any, i: int, agents: tuple[Agent, ...], K: int, what: str) -> np.ndarray:
+    """``v(i, k, profile)`` at every profile and outcome, exactly: object array ``(*shape, K)``."""
+    shape = tuple(a.n_types for a in agents)
+    out = np.empty(shape + (K,), dtype=object)
+    profile = np.empty(len(agents), dtype=object)
+    for idx in np.ndindex(*shape):
+        for j, (a, t) in enumerate(zip(agents, idx)):
+            profile[j] = a.types_exact[t]
+        for k in range(K):
+            try:
+                val = v(i, k, profile.copy())
+            except MechoptError:
+                raise
+            except Exception as exc:  # the user's function failed: say where
+                raise SpecError(f"{what}: the value function failed at outcome {k}, profile {idx}: {exc}") from None
+            out[idx + (k,)] = to_fraction(val, f"{what} at outcome {k}, profile {idx}")
+    return out

@@ -21,7 +21,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     from .spec import Environment
 
-__all__ = ["violations", "verify", "PROPERTY_NAMES", "DEFAULT_TOL"]
+__all__ = ["violations", "violations_interdependent", "verify", "PROPERTY_NAMES", "DEFAULT_TOL"]
 
 DEFAULT_TOL = 1e-6
 
@@ -66,6 +66,8 @@ def violations(env: Environment, x: np.ndarray, p: np.ndarray) -> dict[str, floa
         Keys ``lottery`` and the names in :data:`PROPERTY_NAMES`; values are the
         worst violations (``≤ 0`` means the property holds).
     """
+    if not getattr(env, "is_private", True):
+        return violations_interdependent(env, x, p)
     x = np.asarray(x, dtype=float)
     p = np.asarray(p, dtype=float)
     S, K, n = env.n_profiles, env.n_outcomes, env.n_agents
@@ -99,6 +101,7 @@ def violations(env: Environment, x: np.ndarray, p: np.ndarray) -> dict[str, floa
         budget_exact=float(np.abs(surplus).max()),
         budget_ex_post=float((-surplus).max()),
         budget_ex_ante=float(-(prior @ surplus)),
+        ex_post_ic=dsic,  # private values: ex post IC is DSIC
     )
     W = env.welfare_table
     out["efficient"] = float((W.max(axis=1) - (x * W).sum(axis=1)).max())
@@ -111,7 +114,7 @@ def _scale(env: Environment) -> float:
 
 
 FAMILY_OF = {
-    "ic": {"dsic": "dsic", "bic": "bic"},
+    "ic": {"dsic": "dsic", "bic": "bic", "ex_post": "ex_post_ic"},
     "ir": {"ex_post": "ex_post_ir", "interim": "interim_ir", "ex_ante": "ex_ante_ir"},
     "budget": {"exact": "budget_exact", "ex_post": "budget_ex_post", "ex_ante": "budget_ex_ante"},
 }
@@ -158,3 +161,68 @@ def verify(
         "properties": props,
         "raw": raw,
     }
+
+
+def violations_interdependent(env: Environment, x: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    """Worst violations with interdependent values, recomputed from the profile value tables.
+
+    Agent i's value of outcome k is ``v_i(k, θ)`` at the *true* profile θ
+    (``env.profile_values[i]``, shape ``(S, K)``).  With ``A_i[t, r] = (t, r)``
+    the profile where i has type t and the others r:
+
+    * ``ex_post_ic``: ``max v_i(x(s, r), (t, r)) − p_i(s, r) − [v_i(x(t, r), (t, r)) − p_i(t, r)]``
+      over t, s, r (truth is an ex post equilibrium; Maskin 1992, Dasgupta & Maskin 2000);
+    * ``dsic``: the same gain against every report r' of the others while their true
+      types are r (dominant strategies; rarely attainable with interdependent values);
+    * ``bic``: the gain in expectation over π(r | t) (values at the true profile);
+    * IR, budget, lottery and efficiency as in :func:`violations`, with profile values.
+
+    Parameters
+    ----------
+    env : Environment
+        With ``env.is_private`` False.
+    x : ndarray, shape (S, K)
+    p : ndarray, shape (S, n)
+
+    Returns
+    -------
+    dict
+        The keys of :func:`violations` (``ex_post_ic`` included).
+    """
+    x = np.asarray(x, dtype=float)
+    p = np.asarray(p, dtype=float)
+    shape, S, K, n = env.shape, env.n_profiles, env.n_outcomes, env.n_agents
+    if x.shape != (S, K) or p.shape != (S, n):
+        raise ValueError(f"mechanism arrays have shapes {x.shape}, {p.shape}; expected {(S, K)}, {(S, n)}")
+    out: dict[str, float] = {"lottery": float(max(np.abs(x.sum(axis=1) - 1).max(), (-x).max()))}
+    worst = dict.fromkeys(("dsic", "bic", "ex_post_ic", "ex_post_ir", "interim_ir", "ex_ante_ir"), -np.inf)
+    for i in range(n):
+        T, U = shape[i], env.outside[i]
+        xi, pi, belief, marg = _agent_view(env, i, x, p)  # (T, R, K), (T, R), (T, R), (T,)
+        vi = np.moveaxis(env.profile_values[i].reshape(shape + (K,)), i, 0).reshape(T, -1, K)  # at (t, r)
+        truth = np.einsum("trk,trk->tr", vi, xi) - pi
+        # dev[t, s, r]: true profile (t, r), i reports s, the others report r truthfully
+        dev = np.einsum("trk,srk->tsr", vi, xi) - pi[None, :, :]
+        worst["ex_post_ic"] = max(worst["ex_post_ic"], float((dev - truth[:, None, :]).max()))
+        interim = np.einsum("tr,tsr->ts", belief, dev)
+        worst["bic"] = max(worst["bic"], float((interim - np.diag(interim)[:, None]).max()))
+        for t in range(T):
+            # the others' reports q may differ from their true types r: g[s, q, r]
+            g = np.einsum("rk,sqk->sqr", vi[t], xi) - pi[:, :, None]
+            worst["dsic"] = max(worst["dsic"], float((g - g[t][None]).max()))
+        worst["ex_post_ir"] = max(worst["ex_post_ir"], float((U[:, None] - truth).max()))
+        interim_truth = np.diag(interim)
+        if (marg > 0).any():
+            worst["interim_ir"] = max(worst["interim_ir"], float((U - interim_truth)[marg > 0].max()))
+        worst["ex_ante_ir"] = max(worst["ex_ante_ir"], float(marg @ (U - interim_truth)))
+    surplus = p.sum(axis=1) - x @ env.cost
+    prior = env.joint_prior.reshape(-1)
+    out.update(worst)
+    out.update(
+        budget_exact=float(np.abs(surplus).max()),
+        budget_ex_post=float((-surplus).max()),
+        budget_ex_ante=float(-(prior @ surplus)),
+    )
+    W = env.welfare_table
+    out["efficient"] = float((W.max(axis=1) - (x * W).sum(axis=1)).max())
+    return out

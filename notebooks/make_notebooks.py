@@ -997,6 +997,122 @@ summary
 ]
 
 
+# --------------------------------------------------------------------------------------------- 10
+NOTEBOOKS["10_interdependent"] = [
+    md(r"""
+# Interdependent values: ex post IC, common values and single crossing
+
+With **interdependent values** an agent's value depends on everyone's type: the value of drilling
+rights depends on every bidder's geological survey. Values are tables over the whole profile,
+$v_i(k, \theta)$, and incentive compatibility is asked **ex post**: for every profile, reporting the
+truth is optimal when the others do, with values at the *true* profile,
+
+$$v_i(x(\theta), \theta) - p_i(\theta) \;\ge\; v_i(x(s, \theta_{-i}), \theta) - p_i(s, \theta_{-i}).$$
+
+(Dominant strategies are out of reach: a bidder cannot know the value of what it wins when the others
+lie.) For private values ex post IC is DSIC, and `mo.Design(..., ic="ex_post")` builds the DSIC rows.
+References: Maskin (1992), Dasgupta & Maskin (2000), Jehiel & Moldovanu (2001), Crémer & McLean (1985, 1988).
+"""),
+    code(SETUP + "\nfrom fractions import Fraction as F"),
+    md(r"""
+## A two-bidder common-value auction
+
+Each bidder's signal is $0, \tfrac12$ or $1$ (uniform, independent) and the item is worth $t_1 + t_2$
+to whoever wins. We maximize revenue under ex post IC and ex post IR.
+"""),
+    code("""
+bidders = [mo.Agent(f"b{i}", [0, F(1, 2), 1]) for i in range(2)]
+env = mo.interdependent_item(bidders, lambda i, t: t.sum())     # pure common value
+r = mo.Design(env, ic="ex_post", ir="ex_post", objective="revenue").solve(certify=True)
+print(r.status, r.objective, r.certificate.objective, r.certificate.verify(exact=True))
+pd.Series(r.metrics)[["revenue", "welfare", "utility"]]
+"""),
+    md(r"""
+**Why 5/6.** Fix the other bidder's signal. Bidder $i$ then faces a one-parameter problem whose value of
+winning, $t_i + t_j$, rises by $\tfrac12$ per step of its own signal, so (as in Myerson 1981) ex post IC
+gives each type at least the rent $\tfrac12\sum_{t' < t_i} q_i(t', t_j)$, where $q_i$ is its winning
+probability. Keeping the item at $(0, 0)$ costs nothing (it is worth 0); selling to the higher signal
+leaves rent $\tfrac12$ to a type-1 bidder facing 0 or $\tfrac12$ (the latter only with its tie share at
+$(\tfrac12, \tfrac12)$): total rent $\tfrac12(1 + 1 + 1)/9 = \tfrac16$ of a surplus of $E[t_1 + t_2] = 1$.
+The seller gets $\tfrac56$ and the bidders keep $\tfrac16$; Bayesian IC does no better here:
+"""),
+    code("""
+assert r.status == "optimal" and r.verification["ok"]
+assert r.certificate.objective == F(5, 6) and r.certificate.verify(exact=True)
+assert abs(r.metrics["welfare"] - 1) < 1e-9 and abs(r.metrics["utility"] - F(1, 6)) < 1e-9
+table = {}
+for ic in ("ex_post", "bic"):
+    for ir in ("ex_post", "interim"):
+        table[(ic, ir)] = mo.Design(env, ic=ic, ir=ir).solve().objective
+table = pd.Series(table, name="revenue")
+assert np.allclose(table, 5 / 6)
+table
+"""),
+    md(r"""
+With **correlated** signals the seller can do better: when each type's beliefs about the other are
+linearly independent, Crémer & McLean's lotteries extract the whole surplus under BIC and interim IR,
+interdependent values included. Here $v_i = t_i + t_j/2$ (Maskin's weights, below):
+"""),
+    code("""
+joint = [[F(2, 5), F(1, 10)], [F(1, 10), F(2, 5)]]
+cm_env = mo.interdependent_item([mo.Agent(f"b{i}", [0, 1]) for i in range(2)], alpha=F(1, 2), prior=joint)
+cm = mo.Design(cm_env, ic="bic", ir="interim").solve()
+surplus = F(1, 10) + F(1, 10) + F(2, 5) * F(3, 2)        # E[max_i v_i]
+assert cm.status == "optimal" and abs(cm.objective - surplus) < 1e-9
+cm.objective, float(surplus)
+"""),
+    md(r"""
+## When single crossing fails, efficiency cannot be implemented
+
+Two agents with signals $t_1, t_2 \in \{0, 1\}$ and one item: $v_1 = 1 + t_1$ and $v_2 = 3 t_1 + t_2/10$.
+Agent 1's signal raises agent 2's value faster than its own (single crossing fails), so the efficient
+rule gives agent 1 the item exactly when $t_1 = 0$: agent 1 wins *less* when its value is *higher*.
+"""),
+    code("""
+agents = [mo.Agent("a1", [0, 1]), mo.Agent("a2", [0, 1])]
+sc = mo.interdependent_item(agents, lambda i, t: 1 + t[0] if i == 0 else 3 * t[0] + F(1, 10) * t[1])
+pd.DataFrame(sc.efficient_outcomes(), index=sc.profile_index, columns=sc.outcomes)
+"""),
+    code("""
+bad = mo.Design(sc, ic="ex_post", ir="none", allocation="efficient", objective="feasibility").solve()
+cert = bad.certificate
+assert bad.status == "infeasible" and cert.verify(exact=True)
+cert.explain()
+"""),
+    md(r"""
+**Reading the certificate.** At $t_2 = 0$ agent 1 wins when $t_1 = 0$ and loses when $t_1 = 1$. Its two
+IC rows there say: type 0 does not mimic 1, $1 - p(0) \ge -p(1)$, i.e. $p(0) - p(1) \le 1$; type 1 does
+not mimic 0, $-p(1) \ge 2 - p(0)$, i.e. $p(0) - p(1) \ge 2$. Adding them (weight 1 each) gives
+$0 \ge 1$; the efficiency and lottery rows only pin down who wins. No payments can fix it, and
+Bayesian IC fails in the same way (Maskin 1992; Jehiel & Moldovanu 2001 show how generic the failure
+is with multidimensional signals).
+"""),
+    code("""
+ic_rows = cert.weights.loc["ic"]
+assert set(bad.lp.labels("ic").loc[ic_rows.index.get_level_values("row"), "agent"]) == {"a1"}
+bic = mo.Design(sc, ic="bic", ir="none", allocation="efficient", objective="feasibility").solve()
+assert bic.status == "infeasible" and bic.certificate.verify(exact=True)
+print("ex post:", bad.status, "| BIC:", bic.status)
+"""),
+    md(r"""
+## Maskin's weights: $v_i = t_i + \alpha\, t_j$
+
+Single crossing holds iff $\alpha < 1$; then the higher signal wins and payments exist (the generalized
+VCG of Dasgupta & Maskin 2000). For $\alpha > 1$ the lower signal has the higher value and efficient
+ex post implementation is impossible; at $\alpha = 1$ (common value) anything that sells is efficient.
+"""),
+    code("""
+rows = {}
+for alpha in [0, F(1, 2), 1, F(3, 2), 2]:
+    e = mo.interdependent_item([mo.Agent(f"b{i}", mo.grid(0, 1, 3)) for i in range(2)], alpha=alpha)
+    res = mo.Design(e, ic="ex_post", ir="ex_post", allocation="efficient", objective="revenue").solve()
+    rows[str(alpha)] = {"status": str(res.status), "revenue": res.objective}
+    assert (res.status == "optimal") == (alpha <= 1)
+pd.DataFrame(rows).T
+"""),
+]
+
+
 def build(names=None) -> list[Path]:
     out = []
     for name, cells in NOTEBOOKS.items():

@@ -350,7 +350,7 @@ def test_schema_command(capsys):
     code, out, _ = run(capsys, "schema")
     assert code == 0
     schema = json.loads(out)
-    assert schema["$defs"]["DesignSpec"]["properties"]["ic"]["enum"] == ["dsic", "bic", "none"]
+    assert schema["$defs"]["DesignSpec"]["properties"]["ic"]["enum"] == ["dsic", "bic", "none", "ex_post"]
     assert schema["$defs"]["DesignSpec"]["properties"]["objective"]["enum"] == [
         "revenue", "welfare", "utility", "gains", "feasibility"]
 

@@ -451,7 +451,7 @@ def test_schema_options_are_literals():
 
     schema = mf.json_schema()
     design = schema["$defs"]["DesignSpec"]["properties"]
-    assert design["ic"]["enum"] == ["dsic", "bic", "none"]
+    assert design["ic"]["enum"] == ["dsic", "bic", "none", "ex_post"]
     for key, valid in OPTIONS.items():
         assert design[key]["enum"] == list(valid), key
     assert design["deterministic"]["type"] == "boolean"

@@ -310,8 +310,9 @@ def compile_design(
 
 def _layout(design: Design, plan: Plan) -> Layout:
     env = design.env
-    groups = [value_groups(V) for V in env.values_exact]
-    need_interim = env.is_independent and (design.ic == "bic" or design.ir in ("interim", "ex_ante"))
+    groups = [value_groups(V) for V in (env.values_exact if env.is_private else env.profile_values_exact)]
+    # interim variables X̄_i carry values only when values are private (v_i depends on θ_i alone)
+    need_interim = env.is_private and env.is_independent and (design.ic == "bic" or design.ir in ("interim", "ex_ante"))
     interim_agents = tuple(range(env.n_agents)) if need_interim else ()
     return Layout(env.shape, env.n_outcomes, plan.payments == "interim", interim_agents, groups,
                   ex_post_x=not plan.border)
@@ -352,9 +353,9 @@ def _build_rows(design: Design, lay: Layout, plan: Plan, data: Data) -> list[Row
         for i, a in enumerate(env.agents):
             mode = plan.ic[i]
             t, s = plan.ic_pairs[i] if mode == "generated" else pairs(a.n_types, mode == "adjacent")
-            if design.ic == "dsic":
+            if design.ic in ("dsic", "ex_post"):  # ex post IC: DSIC rows, values at the true profile
                 ic.dsic_rows(fam, lay, i, t, s)
-            elif env.is_independent:
+            elif env.is_independent and env.is_private:
                 ic.bic_rows_interim(fam, lay, i, t, s)
             else:
                 ic.bic_rows_correlated(fam, lay, i, t, s)

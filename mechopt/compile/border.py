@@ -87,6 +87,7 @@ def applies(design: Design, groups: list, info: dict[str, Any], interim_payments
     checks = [
         (env.kind == "single_item", "not a single-item environment"),
         (env.is_independent, "the prior is correlated"),
+        (env.is_private, "interdependent values"),
         (design.ic == "bic", f"ic={design.ic!r} (needs bic, whose adjacent rows make Q monotone)"),
         (design.ir in ("interim", "ex_ante", "none"), f"ir={design.ir!r}"),
         (design.budget in ("ex_ante", "none"), f"budget={design.budget!r}"),

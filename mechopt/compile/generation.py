@@ -50,14 +50,17 @@ def ic_gains(design: Design, x: np.ndarray, p: np.ndarray, i: int) -> np.ndarray
     """Largest gain from each misreport, shape (T_i, T_i): ``[t, s]`` = gain of reporting s when t.
 
     DSIC: the maximum over opponents' profiles; BIC: the interim gain under
-    π(θ_{-i} | t).  Positive entries are violated IC pairs.
+    π(θ_{-i} | t).  Positive entries are violated IC pairs.  With interdependent
+    values the value of a misreport is taken at the true profile (t, r).
     """
     env = design.env
     shape, K = env.shape, env.n_outcomes
     xi = np.moveaxis(x.reshape(shape + (K,)), i, 0).reshape(shape[i], -1, K)
     pi = np.moveaxis(p[:, i].reshape(shape), i, 0).reshape(shape[i], -1)
+    if not env.is_private:
+        return _interdependent_gains(design, xi, pi, i)
     V = env.values[i]
-    if design.ic == "dsic":
+    if design.ic in ("dsic", "ex_post"):
         util = np.einsum("tk,srk->tsr", V, xi) - pi[None, :, :]
         truth = np.einsum("ttr->tr", util)
         return (util - truth[:, None, :]).max(axis=2)
@@ -72,11 +75,29 @@ def ic_gains(design: Design, x: np.ndarray, p: np.ndarray, i: int) -> np.ndarray
     return gain
 
 
+def _interdependent_gains(design: Design, xi: np.ndarray, pi: np.ndarray, i: int) -> np.ndarray:
+    """:func:`ic_gains` with profile values: ``dev[t, s, r] = v_i(x(s, r), (t, r)) − p_i(s, r)``."""
+    env = design.env
+    shape, K = env.shape, env.n_outcomes
+    vi = np.moveaxis(env.profile_values[i].reshape(shape + (K,)), i, 0).reshape(shape[i], -1, K)
+    dev = np.einsum("trk,srk->tsr", vi, xi) - pi[None, :, :]
+    truth = np.einsum("ttr->tr", dev)
+    if design.ic == "ex_post":
+        return (dev - truth[:, None, :]).max(axis=2)
+    joint = np.moveaxis(env.joint_prior, i, 0).reshape(shape[i], -1)
+    marg = joint.sum(axis=1, keepdims=True)
+    belief = joint / np.where(marg > 0, marg, 1)
+    util = np.einsum("tr,tsr->ts", belief, dev)
+    gain = util - np.diag(util)[:, None]
+    gain[marg[:, 0] == 0] = -np.inf
+    return gain
+
+
 def full_ic_rows(design: Design, agents: list[int]) -> int:
     """Number of IC rows the full family would have for these agents."""
     env = design.env
     total = 0
     for i in agents:
         T = env.shape[i]
-        total += T * (T - 1) * (env.n_profiles // T if design.ic == "dsic" else 1)
+        total += T * (T - 1) * (env.n_profiles // T if design.ic in ("dsic", "ex_post") else 1)
     return total

@@ -4,6 +4,15 @@ Row (agent i, true type t, report s) reads ``u_i(t | t) − u_i(s | t) ≥ 0``:
 
 * ``dsic``: one row per opponents' profile r (label ``profile`` = the truthful
   profile (t, r));
+* ``ex_post`` (interdependent values): the same rows with every value taken at
+  the true profile (t, r): ``v_i(x(t, r), (t, r)) − p_i(t, r) ≥
+  v_i(x(s, r), (t, r)) − p_i(s, r)`` (for private values these are the DSIC rows);
+* ``bic`` with interdependent values: the conditional-beliefs rows below, with
+  values at the true profile (whatever the prior).  Efficient ex post
+  implementation then needs single crossing (Maskin 1992; Dasgupta & Maskin
+  2000) and generically fails with multidimensional signals (Jehiel &
+  Moldovanu 2001); with correlated signals BIC still allows full surplus
+  extraction (Crémer & McLean 1985, 1988);
 * ``bic`` with independent priors: on interim variables,
   ``Σ_g V[t,g] (X̄[t,g] − X̄[s,g]) − P̄[t] + P̄[s] ≥ 0``;
 * ``bic`` with a correlated prior: expectations under π(r | t), written out.
@@ -36,7 +45,7 @@ def dsic_rows(rows: Rows, lay: Layout, i: int, t: np.ndarray, s: np.ndarray) -> 
     local = rows.new(M * R, data.zeros(M * R), equality=False, agent=i, type=tt, report=ss, profile=prof_t)
     one = data.ones(M * R)
     value_terms(rows, lay, i, local, prof_t, tt, one)
-    value_terms(rows, lay, i, local, prof_s, tt, -one)
+    value_terms(rows, lay, i, local, prof_s, tt, -one, at=prof_t)
     payment_terms(rows, lay, i, local, prof_t, -one)
     payment_terms(rows, lay, i, local, prof_s, one)
 
@@ -64,7 +73,7 @@ def bic_rows_correlated(rows: Rows, lay: Layout, i: int, t: np.ndarray, s: np.nd
     lt, ts, ss = local[m_idx], t[m_idx], s[m_idx]
     prof_t, prof_s = view[ts, r_idx], view[ss, r_idx]
     value_terms(rows, lay, i, lt, prof_t, ts, w)
-    value_terms(rows, lay, i, lt, prof_s, ts, -w)
+    value_terms(rows, lay, i, lt, prof_s, ts, -w, at=prof_t)
     payment_terms(rows, lay, i, lt, prof_t, -w)
     payment_terms(rows, lay, i, lt, prof_s, w)
     del R

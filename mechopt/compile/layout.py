@@ -38,6 +38,7 @@ class Data:
     U: list[np.ndarray]  # (T_i,)
     joint: np.ndarray  # (S,) prior over profiles, C order
     marg: list[np.ndarray]  # (T_i,)
+    PV: list[np.ndarray] | None = None  # (S, K) profile values; only for interdependent values
 
     @classmethod
     def of(cls, design: Design, exact: bool) -> Data:
@@ -46,9 +47,10 @@ class Data:
             V = list(env.values_exact)
             joint = env.joint_prior_exact.reshape(-1)
             marg = [a.prior_exact for a in env.agents]
-            return cls(True, V, env.cost_exact, list(env.outside_exact), joint, marg)
+            PV = None if env.is_private else list(env.profile_values_exact)
+            return cls(True, V, env.cost_exact, list(env.outside_exact), joint, marg, PV)
         return cls(False, list(env.values), env.cost, list(env.outside), env.joint_prior.reshape(-1),
-                   [a.prior for a in env.agents])
+                   [a.prior for a in env.agents], None if env.is_private else list(env.profile_values))
 
     def ones(self, m: int) -> np.ndarray:
         return np.array([Fraction(1)] * m, dtype=object) if self.exact else np.ones(m)
@@ -205,7 +207,7 @@ class Layout:
         return cols, vals
 
     def expected_value_terms(self, data: Data) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Columns and coefficients of ``E[Σ_i v_i(x, θ_i)]``."""
+        """Columns and coefficients of ``E[Σ_i v_i(x, θ_i)]`` (``v_i(x, θ)`` with interdependent values)."""
         cols, vals = [], []
         if self.ex_post_x:
             prof = np.arange(self.S)
@@ -213,7 +215,8 @@ class Layout:
                 own = self.own_type(i)
                 for k in range(self.K):
                     cols.append(self.xcol(prof, k))
-                    vals.append(data.V[i][own, k] * data.joint)
+                    v = data.V[i][own, k] if data.PV is None else data.PV[i][:, k]
+                    vals.append(v * data.joint)
             return cols, vals
         for i in range(self.n):
             t = np.arange(self.shape[i])

@@ -91,7 +91,10 @@ class Plan:
                 names[a.name] = mode
             out["ic"] = names
             if design.ic == "bic":
-                out["bic"] = "interim variables" if env.is_independent else "conditional beliefs"
+                out["bic"] = "interim variables" if env.is_independent and env.is_private else "conditional beliefs"
+            if design.ic == "ex_post":
+                out["ex_post"] = ("ex_post = dsic (private values)" if env.is_private
+                                  else "ex post rows, values at the true profile (interdependent values)")
         if env.kind == "single_item":
             out["allocation"] = "interim (Border)" if self.border else "ex post"
             out["border_reason"] = self.reasons.get("border", "")
@@ -144,7 +147,7 @@ def make_plan(
         ic = tuple(modes)
         reasons["adjacent_ic"] = ("off" if "adjacent_ic" in off else "; ".join(why_adj)) or "applies"
 
-    groups = [value_groups(V) for V in env.values_exact]
+    groups = [value_groups(V) for V in (env.values_exact if env.is_private else env.profile_values_exact)]
     use_border = False
     if "border" in off:
         reasons["border"] = "switched off"

@@ -83,6 +83,8 @@ class AdjacentIC(Reduction):
         a = env.agents[i]
         if design.ic == "none":
             return False, "ic='none'"
+        if not env.is_private:
+            return False, f"agent {a.name!r} has interdependent values (local IC need not imply global IC)"
         if design.ic == "bic" and not env.is_independent:
             return False, "BIC with correlated beliefs (beliefs depend on the own type)"
         if a.types_exact.ndim != 1:
@@ -159,7 +161,7 @@ def full_ic_rows(design: Design, agents: list[int]) -> int:
     total = 0
     for i in agents:
         T = env.shape[i]
-        total += T * (T - 1) * (env.n_profiles // T if design.ic == "dsic" else 1)
+        total += T * (T - 1) * (env.n_profiles // T if design.ic in ("dsic", "ex_post") else 1)
     return total
 
 

@@ -7,14 +7,21 @@ import numpy as np
 from .layout import Layout, Rows
 
 
-def value_terms(rows: Rows, lay: Layout, i: int, local, prof, own, weight) -> None:
+def value_terms(rows: Rows, lay: Layout, i: int, local, prof, own, weight, at=None) -> None:
     """Add ``weight · v_i(x(prof), θ_i^own) = weight · Σ_g V_i[own, g] Σ_{k∈g} x(prof, k)``.
 
     ``local``, ``prof``, ``own`` and ``weight`` are aligned arrays (one entry per term row).
+    With interdependent values (``data.PV``) the value is taken at the *true*
+    profile ``at`` (default ``prof``): ``weight · Σ_g PV_i[at, g] Σ_{k∈g} x(prof, k)``,
+    so a misreport changes the allocation but not the profile that sets its value.
     """
-    V = rows.data.V[i]
+    data = rows.data
+    if data.PV is not None:
+        V, idx = data.PV[i], (prof if at is None else at)
+    else:
+        V, idx = data.V[i], own
     for ks in lay.groups[i]:
-        coef = V[own, ks[0]] * weight
+        coef = V[idx, ks[0]] * weight
         for k in ks:
             rows.terms(local, lay.xcol(prof, k), coef)
 

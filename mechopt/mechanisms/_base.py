@@ -44,6 +44,9 @@ def own_type_index(env: Environment, i: int) -> np.ndarray:
 
 def own_values(env: Environment, i: int) -> np.ndarray:
     """``v_i(k, θ_i)`` at every profile, shape ``(S, K)``."""
+    if not env.is_private:  # Groves-type payments read v_i(k, θ_i); interdependent values need an LP
+        raise SpecError("this closed-form mechanism assumes private values; with interdependent values solve "
+                        "mo.Design(env, ic='ex_post', allocation='efficient') instead")
     return env.values[i][own_type_index(env, i)]
 
 

@@ -53,7 +53,7 @@ STATUSES: tuple[str, ...] = Status.__args__
 PROB_TOL = 1e-9
 MAX_DEPTH = 32  # nesting of number arrays (numpy allows 64 dimensions; one per agent is plenty)
 
-IC = Literal["dsic", "bic", "none"]
+IC = Literal["dsic", "bic", "none", "ex_post"]
 IR = Literal["ex_post", "interim", "ex_ante", "none"]
 BUDGET = Literal["exact", "ex_post", "ex_ante", "none"]
 ALLOCATION = Literal["free", "efficient"]
