@@ -10,7 +10,13 @@ from __future__ import annotations
 from . import certificates, compile, duality, mechanisms, plot  # matplotlib/cvxpy load lazily
 from .design import OPTIONS, Design
 from .environments import (
-    bilateral_trade, interdependent_item, multi_item, partnership, procurement, public_project, single_item,
+    bilateral_trade,
+    interdependent_item,
+    multi_item,
+    partnership,
+    procurement,
+    public_project,
+    single_item,
 )
 from .errors import MechoptError, ModelFileError, SolverError, SpecError
 from .mechanism import Mechanism
