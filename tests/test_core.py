@@ -2,7 +2,7 @@
 
 Closed forms used here (all on discrete type grids, computed with Fractions):
 
-* Discrete Myerson (seed 002, discretized): with types v_1 < … < v_T, masses f_k and
+* Discrete Myerson (Myerson 1981, discretized): with types v_1 < … < v_T, masses f_k and
   F_k = Σ_{j≤k} f_j, the virtual value is φ_k = v_k − (v_{k+1} − v_k)(1 − F_k)/f_k; for
   regular (nondecreasing φ) independent bidders the optimal revenue (BIC or DSIC, interim
   IR) is E[max(0, max_i φ_i(v_i))].

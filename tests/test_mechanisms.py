@@ -151,7 +151,7 @@ def test_gvcg_optimal_is_dsic_and_equals_the_dsic_lp(name):
         mi = M.gvcg(env, payments="interim")
         assert mi.metrics["revenue"] == pytest.approx(rb.objective, abs=1e-8)
         assert mi.audit()["bic"] and mi.audit()["interim_ir"]
-    # the Groves form (seed 000's formula) is feasible for the BIC LP, so it earns at most the optimum
+    # the Groves form (Krishna and Perry's formula) is feasible for the BIC LP, so it earns at most the optimum
     g = M.gvcg(env)
     assert g.audit()["dsic"] and g.audit()["interim_ir"]
     assert g.metrics["revenue"] <= m.metrics["revenue"] + 1e-9 or name.startswith("partnership")

@@ -20,7 +20,7 @@ Row (agent i, true type t, report s) reads ``u_i(t | t) − u_i(s | t) ≥ 0``:
 With scalar types and values affine in the own type, only adjacent reports
 (s = t ± 1) are written: adding the two adjacent rows gives monotonicity of the
 interim "slope", and monotonicity plus local IC implies every other IC row
-(the single-crossing argument of seed 002).  ``LinearProgram.reductions``
+(the single-crossing argument of Myerson 1981, Lemma 2).  ``LinearProgram.reductions``
 records when this was used.  Otherwise all pairs t ≠ s are written, or — when
 the solver generates IC rows lazily (see :mod:`mechopt.compile.generation`) —
 the subset of pairs passed to :func:`mechopt.compile.compile_design`.

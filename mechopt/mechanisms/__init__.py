@@ -1,18 +1,19 @@
-"""Closed-form mechanisms of the seeds, each a :class:`mechopt.Mechanism`.
+"""Closed-form mechanisms of the literature, each a :class:`mechopt.Mechanism`.
 
 =================  ================================================  ==========================
 function           what it is                                        guarantees (by its audit)
 =================  ================================================  ==========================
 ``groves``         efficient + ``p_i = h_i(θ_{-i}) − W_{-i}``         DSIC, efficient
-``vcg``            Clarke pivot (seed 000)                           DSIC, efficient, no deficit
-``gvcg``           Krishna–Perry, least charitable type (seed 000)   DSIC, efficient, interim IR
-``agv``            expected externality (seeds 000, 001)             BIC, efficient, exact budget
-``cgk``            AGV + CGK constants (seed 001)                    BIC, efficient, exact budget,
+``vcg``            Clarke pivot (Vickrey 1961, Clarke 1971)          DSIC, efficient, no deficit
+``gvcg``           Krishna–Perry 1998, least charitable type         DSIC, efficient, interim IR
+``agv``            expected externality (AGV: Arrow 1979,            BIC, efficient, exact budget
+                   d'Aspremont & Gérard-Varet 1979)
+``cgk``            AGV + CGK constants (Cramton et al. 1987)         BIC, efficient, exact budget,
                                                                      interim IR iff dissolvable
-``myerson``        ironed discrete virtual values (seed 002)         DSIC, ex post IR, optimal
+``myerson``        ironed discrete virtual values (Myerson 1981)     DSIC, ex post IR, optimal
 ``second_price``   Vickrey with reserve                              DSIC, ex post IR
 ``posted_price``   take-it-or-leave-it price                         DSIC, ex post IR
-``cavallo``        VCG + Cavallo redistribution (seed 001)           DSIC, efficient, no deficit
+``cavallo``        VCG + Cavallo (2006) redistribution               DSIC, efficient, no deficit
 ``green_laffont``  leave one out at random, VCG among the rest       DSIC, exact budget
 =================  ================================================  ==========================
 

@@ -81,8 +81,8 @@ def efficient_allocation(env: Environment, tie: str = "first") -> np.ndarray:
 def others_welfare(env: Environment, x: np.ndarray, i: int) -> np.ndarray:
     """``Σ_{j≠i} v_j(x(θ), θ_j) − c(x(θ))`` at every profile, shape ``(S,)``.
 
-    The designer counts among "the others" through the cost ``c`` (agent 0 of
-    seed 000), so Groves payments cover it.
+    The designer counts among "the others" through the cost ``c`` (a passive
+    agent 0), so Groves payments cover it.
     """
     return (x * (env.welfare_table - own_values(env, i))).sum(axis=1)
 
@@ -92,7 +92,7 @@ def conditional_mean(env: Environment, i: int, a: np.ndarray, independent: bool 
 
     ``a`` has shape ``(S,)``.  With ``independent=True`` the opponents' profile is
     drawn from the product of their marginals (the unconditional ``E_{θ_{-i}}``
-    of seed 001's dAGV), otherwise from the prior conditional on ``θ_i``.
+    of AGV: Arrow 1979, d'Aspremont & Gérard-Varet 1979), otherwise from the prior conditional on ``θ_i``.
     Zero-mass own types get the unconditional opponents' distribution.
     """
     view = own_view(env, i, a)

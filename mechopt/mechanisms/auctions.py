@@ -149,7 +149,7 @@ def _bids(env: Environment) -> np.ndarray:
 
 
 def myerson(env: Environment, tie: str = "uniform", name: str = "Myerson") -> Mechanism:
-    """Myerson's revenue-maximizing auction on a finite grid (seed 002), ironed.
+    """Myerson's revenue-maximizing auction (Myerson 1981) on a finite grid, ironed.
 
     The item goes to the bidder with the highest ironed virtual value
     ``φ̄_i(θ_i)`` (:func:`virtual_values`, decided in exact arithmetic) provided

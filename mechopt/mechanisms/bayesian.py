@@ -3,8 +3,9 @@
 Both keep the efficient allocation and make every agent pay, in expectation,
 the externality its report imposes on the others, which is BIC on any finite
 type space (no payoff-equivalence argument is needed, so no discretization
-choice either).  Sign convention: ``p[s, i]`` is paid *by* agent i (seed
-001's ``T_i`` is paid *to* i: ``p_i = −T_i``).
+choice either).  Sign convention: ``p[s, i]`` is paid *by* agent i.  Some
+texts (e.g. Cramton, Gibbons & Klemperer 1987) write ``T_i`` for the transfer
+*to* agent i: ``p_i = −T_i``.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ def expected_externality(env: Environment, x: np.ndarray, i: int) -> np.ndarray:
     """``e_i(θ_i) = E_{θ_{-i}}[Σ_{j≠i} v_j(x(θ), θ_j) − c(x(θ))]``, shape ``(T_i,)``.
 
     The others' (designer included) expected welfare when i reports θ_i; the
-    expectation is over the product of the opponents' marginals (seed 001's
-    ``r_i``, "computed without conditioning on the true type").
+    expectation is over the product of the opponents' marginals, computed
+    without conditioning on the true type, as in Arrow (1979) and
+    d'Aspremont & Gérard-Varet (1979).
     """
     return conditional_mean(env, i, others_welfare(env, x, i), independent=True)
 
@@ -57,13 +59,13 @@ def _cost_shares(env: Environment, x: np.ndarray) -> np.ndarray:
 
 
 def agv(env: Environment, tie: str = "first", name: str = "AGV") -> Mechanism:
-    """The expected-externality mechanism of Arrow and d'Aspremont–Gérard-Varet (seeds 000, 001).
+    """The expected-externality mechanism of Arrow (1979) and d'Aspremont & Gérard-Varet (1979).
 
     ``p_i(θ) = (1/(n−1)) Σ_{j≠i} e_j(θ_j) − e_i(θ_i) + g_i(θ)`` with ``e_i`` the
     :func:`expected_externality` (cost included) and ``g`` the cost shares
     (zero when the environment has no cost).  Efficient, BIC and exactly
     budget balanced at every profile (``Σ_i p_i = c(x(θ))``); not IR in
-    general (seed 000: "Not necessarily IR").
+    general (e.g. in bilateral trade, by Myerson & Satterthwaite 1983).
 
     Parameters
     ----------
@@ -80,8 +82,8 @@ def agv(env: Environment, tie: str = "first", name: str = "AGV") -> Mechanism:
 
     Notes
     -----
-    Seed 000 remarks that AGV "cannot handle" a cost that depends on θ (a
-    public project's cost when built).  With independent types it can: the
+    AGV is often said not to handle a cost that depends on θ (a public
+    project's cost when built).  With independent types it can: the
     cost ``ψ(θ) = c(x(θ))`` is split by its Hoeffding decomposition so that no
     agent can move its expected share by misreporting (see ``_cost_shares``).
     """
@@ -95,9 +97,10 @@ def agv(env: Environment, tie: str = "first", name: str = "AGV") -> Mechanism:
 
 
 def cgk(env: Environment, tie: str = "first", name: str = "CGK") -> Mechanism:
-    """The Cramton–Gibbons–Klemperer mechanism of seed 001's sufficiency proof, on a grid.
+    """The mechanism of Cramton, Gibbons & Klemperer's (1987) sufficiency proof, on a grid.
 
-    Seed 001 pays agent i ``T_i(v) = c_i − ∫_0^{v_i} x g(x) dx + (1/(n−1)) Σ_{j≠i} ∫_0^{v_j} x g(x) dx``
+    Cramton, Gibbons & Klemperer pay agent i
+    ``T_i(v) = c_i − ∫_0^{v_i} x g(x) dx + (1/(n−1)) Σ_{j≠i} ∫_0^{v_j} x g(x) dx``
     with ``c_i = (1/n) Σ_j W(v_j*) − W(v_i*)``.  In the continuum
     ``−∫_0^{v} x g(x) dx`` is the expected externality ``e_i(v)`` up to a
     constant, so CGK is dAGV plus constants that equalize the agents' worst

@@ -1,6 +1,8 @@
 """Efficient mechanisms with Groves transfers: Groves, VCG (Clarke pivot), gVCG.
 
-Sign convention: ``p[s, i]`` is paid *by* agent i (seed 000's ``t_i``).
+Sign convention: ``p[s, i]`` is paid *by* agent i, as in Krishna (2002, *Auction
+Theory*); texts that write ``t_i`` for a transfer *to* agent i (e.g. Mas-Colell,
+Whinston & Green 1995, ch. 23) have ``p_i = −t_i``.
 The designer's cost ``c(k)`` counts as the value ``−c(k)`` of a passive agent
 0, so "the others' welfare" in a Groves transfer includes it:
 
@@ -84,8 +86,8 @@ def groves(env: Environment, h: HFunction | None = None, tie: str = "first", nam
 
     Examples
     --------
-    Seed 004: four bidders valuing one item 10, 8, 6, 4 and ``h_i`` = half of
-    the others' values pay 9, 0, 1, 2:
+    A Groves (1973) mechanism: four bidders valuing one item 10, 8, 6, 4 and
+    ``h_i`` = half of the others' values pay 9, 0, 1, 2:
 
     >>> import mechopt as mo
     >>> env = mo.single_item([mo.Agent(f"a{j}", [4, 6, 8, 10]) for j in range(4)])
@@ -115,7 +117,7 @@ def groves(env: Environment, h: HFunction | None = None, tie: str = "first", nam
 
 
 def vcg(env: Environment, tie: str = "first", name: str = "VCG") -> Mechanism:
-    """The VCG (Clarke pivot) mechanism of seed 000.
+    """The VCG (Clarke pivot) mechanism: Vickrey 1961, Clarke 1971, Groves 1973.
 
     ``h_i(θ_{-i}) = max_k [Σ_{j≠i} v_j(k, θ_j) − c(k)]``: each agent pays the
     externality it imposes on the others (designer included).  DSIC, efficient,
@@ -144,7 +146,7 @@ def vcg(env: Environment, tie: str = "first", name: str = "VCG") -> Mechanism:
 
 
 def gvcg(env: Environment, tie: str | None = None, payments: str = "groves", name: str | None = None) -> Mechanism:
-    """Generalized VCG (Krishna–Perry 2000), seed 000.
+    """Generalized VCG (Krishna & Perry 1998, "Efficient mechanism design", working paper).
 
     Parameters
     ----------
@@ -159,7 +161,7 @@ def gvcg(env: Environment, tie: str | None = None, payments: str = "groves", nam
         Ties matter for revenue on a grid: a partnership's ties split by shares
         keep every tied partner exactly at its outside option.
     payments : {"groves", "optimal", "interim"}
-        ``"groves"`` (default): seed 000's formula, DSIC, efficient, interim IR,
+        ``"groves"`` (default): Krishna and Perry's formula, DSIC, efficient, interim IR,
 
             p_i(θ) = W(k*(θ̃_i, θ_{-i}); θ̃_i, θ_{-i}) − W_{-i}(k*(θ), θ) − U_i(θ̃_i),
 
@@ -209,7 +211,7 @@ def gvcg(env: Environment, tie: str | None = None, payments: str = "groves", nam
     -----
     The least-charitable-type argument needs the expectation over ``θ_{-i}``
     not to depend on ``θ_i``: with a correlated prior ``"groves"`` uses the
-    conditional expectation of seed 000 and interim IR is then not guaranteed;
+    conditional expectation ``E[· | θ_i]`` and interim IR is then not guaranteed;
     ``"optimal"`` requires independent types.
     """
     if payments not in ("groves", "optimal", "interim"):

@@ -1,7 +1,8 @@
-"""Redistribution mechanisms of seed 001: Cavallo and Green–Laffont.
+"""Redistribution mechanisms: Cavallo (2006) and Green & Laffont (1979).
 
-Seed 001 writes ``T_i`` for the transfer *to* agent i; mechopt's payments are
-paid *by* the agent, ``p_i = −T_i``.
+Some texts (e.g. Cramton, Gibbons & Klemperer 1987) write ``T_i`` for the
+transfer *to* agent i; mechopt's payments are paid *by* the agent,
+``p_i = −T_i``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def cavallo(env: Environment, tie: str = "uniform", name: str = "Cavallo") -> Me
     where ``Rev = Σ_j p_j^{VCG} − c(x)`` is the VCG surplus: the least surplus
     agent i could bring about by its own report (minimum over its grid).  It
     does not depend on i's report, so the mechanism stays DSIC and efficient.
-    Single item with lowest type 0 (seed 001): with ``v_1 ≥ v_2 ≥ …``, agents
+    Single item with lowest type 0 (Cavallo 2006): with ``v_1 ≥ v_2 ≥ …``, agents
     1 and 2 get back ``v_3 / n``, the others ``v_2 / n``, and the seller keeps
     ``(2/n)(v_2 − v_3)``.  Cavallo's rule is meant for environments where the
     VCG surplus is nonnegative; with a designer cost (public project) the
@@ -67,7 +68,7 @@ def _argmax_lottery(W: np.ndarray, tie: str) -> np.ndarray:
 
 
 def green_laffont(env: Environment, tie: str = "uniform", name: str = "Green-Laffont") -> Mechanism:
-    """A Green–Laffont mechanism: DSIC and exactly budget balanced (seed 001).
+    """A Green–Laffont mechanism (Green & Laffont 1979): DSIC and exactly budget balanced.
 
     An agent j is drawn uniformly at random and left out; the others play
     VCG (Clarke pivot) among themselves, ignoring j's report, and j receives
