@@ -42,7 +42,7 @@ def uniform_auction(n=2, T=21, seller_value=0):
 
 
 # --------------------------------------------------------------------------- Groves / VCG
-def test_seed004_groves_example():
+def test_groves_four_bidder_example():
     # four bidders, one item, values 10, 8, 6, 4; h_i = half the others' values
     env = mo.single_item([mo.Agent(f"a{j}", [4, 6, 8, 10]) for j in range(4)])
     m = M.groves(env, lambda i, others: others.sum(axis=1) / 2)
@@ -63,7 +63,7 @@ def test_groves_with_clarke_h_is_vcg():
     np.testing.assert_allclose(M.groves(env, clarke).p, M.vcg(env).p, atol=TOL)
 
 
-def test_vcg_bilateral_trade_seed000():
+def test_vcg_bilateral_trade():
     env = bt(11)
     m = M.vcg(env)
     tb, ts = mesh(env.agents[0].types, env.agents[1].types)
