@@ -131,6 +131,23 @@ def public_project(agents: Sequence[Agent], cost: Any, prior: Any = None) -> Env
     )
 
 
+def _expanded_outside(a: Agent, n_vectors: int) -> np.ndarray | None:
+    """The outside option of a scalar-type agent carried to its product grid of type vectors.
+
+    Only a type-independent outside option has an unambiguous meaning on the
+    product grid; a type-dependent one must be given per type vector.
+    """
+    if a.outside_exact is None:
+        return None
+    u = a.outside_exact
+    if any(v != u[0] for v in u[1:]):
+        raise SpecError(
+            f"multi_item: agent {a.name!r} has an outside option that varies with its scalar type; "
+            "give type vectors of shape (T, items) with one outside option per vector"
+        )
+    return np.array([u[0]] * n_vectors, dtype=object)
+
+
 def multi_item(
     agents: Sequence[Agent], items: int = 2, valuation: str = "additive", prior: Any = None
 ) -> Environment:
@@ -139,6 +156,9 @@ def multi_item(
     An agent whose types are a 1-D grid gets the product grid over the items
     (the same marginal for every item, independent across items); an agent with
     a 2-D type array of shape ``(T, items)`` keeps its type vectors and prior.
+
+    Outside options are kept: a constant one is carried to every type vector of
+    the product grid (a type-dependent one needs explicit type vectors).
 
     Outcomes are the ``(n + 1) ** items`` assignments, labelled like
     ``"b1|-"`` (item 1 to b1, item 2 unassigned).  ``valuation="additive"``:
@@ -158,7 +178,7 @@ def multi_item(
             idx = list(itertools.product(range(a.n_types), repeat=items))
             types = np.array([[a.types_exact[j] for j in row] for row in idx], dtype=object)
             pri = np.array([np.prod([a.prior_exact[j] for j in row]) for row in idx], dtype=object)
-            expanded.append(Agent(a.name, types, pri))
+            expanded.append(Agent(a.name, types, pri, _expanded_outside(a, len(idx))))
         else:
             if a.types_exact.shape[1] != items:
                 raise SpecError(
