@@ -86,6 +86,8 @@ class Result:
                     df = self.lp.labels(f.name).copy()
                     df["dual"] = y[f.start: f.stop]
                     self._duals[f.name] = df
+            if getattr(self.output, "user_duals", None) is not None:  # cvxpy backend: user constraints
+                self._duals["user"] = self.output.user_duals
         return self._duals
 
     @property
@@ -127,7 +129,7 @@ class Result:
 
     def __repr__(self) -> str:
         lines = [f"Result: {self.status}" + (f", objective {self.objective:.8g}" if self.objective is not None else "")]
-        lines.append(f"  design  : {self.design.describe()}")
+        lines.append(f"  design  : {self.output.stats.get('description') or self.design.describe()}")
         lines.append(f"  env     : {self.design.env!r}")
         s = self.lp.sizes
         lines.append(f"  LP      : {s['rows']} rows x {s['cols']} cols, nnz {s['nnz']}; reductions {self.reductions}")

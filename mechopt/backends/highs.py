@@ -103,8 +103,10 @@ def solve(lp: LinearProgram, time_limit: float | None = None, verbose: bool = Fa
         duals stay available): measured 57 s against 334 s for dual simplex on
         two-bidder DSIC at T = 201, 4.4 s against 5.5 s on two-bidder BIC at T = 201.
     """
-    options = validate_options({**options, **({} if time_limit is None else {"time_limit": time_limit})})
-    time_limit = options.pop("time_limit", None)
+    options = validate_options(
+        {**options, "verbose": verbose, **({} if time_limit is None else {"time_limit": time_limit})}
+    )
+    time_limit, verbose = options.pop("time_limit", None), options.pop("verbose")
     h = build_highs(lp, verbose)
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
