@@ -27,6 +27,7 @@ All data are stored exactly (Fractions, see :mod:`mechopt.exact`) and as float64
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -69,7 +70,10 @@ def grid(lo: Any, hi: Any, n: int) -> np.ndarray:
     if not a < b:
         raise SpecError(f"grid needs lo < hi, got lo={lo}, hi={hi}")
     step = (b - a) / (n - 1)
-    return np.array([a + j * step for j in range(n)], dtype=object)
+    # a + j·step over one common denominator: integer arithmetic, no Fraction addition per point
+    den = a.denominator * step.denominator // math.gcd(a.denominator, step.denominator)
+    first, inc = a.numerator * (den // a.denominator), step.numerator * (den // step.denominator)
+    return np.array([Fraction(first + j * inc, den) for j in range(n)], dtype=object)
 
 
 def _decimal_fraction(x: Any, what: str) -> Fraction:
@@ -141,6 +145,15 @@ def discretize(dist: Any, n: int, method: str = "midpoint", support: tuple | Non
     return Discretization(types, masses / masses.sum())
 
 
+def _exact_sum(values: Any) -> Fraction:
+    """Exact sum of Fractions, adding numerators per denominator (fast when few denominators occur)."""
+    by_den: dict[int, int] = {}
+    for f in values:
+        f = f if isinstance(f, Fraction) else Fraction(f)
+        by_den[f.denominator] = by_den.get(f.denominator, 0) + f.numerator
+    return sum((Fraction(num, den) for den, num in by_den.items()), Fraction(0))
+
+
 def _normalized_prior(prior: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
     """Validate probabilities and return them exactly normalized (object array)."""
     arr = np.asarray(as_float(exact_array(prior, what)))
@@ -152,7 +165,7 @@ def _normalized_prior(prior: Any, shape: tuple[int, ...], what: str) -> np.ndarr
     if abs(total - 1) > PROB_TOL * max(1, arr.size):
         raise SpecError(f"{what} sums to {total:.12g}, not 1; normalize the weights")
     exact = exact_array(prior, what)
-    exact_total = sum(exact.flat, Fraction(0))
+    exact_total = _exact_sum(exact.flat)
     return exact if exact_total == 1 else exact / exact_total
 
 
@@ -204,15 +217,7 @@ class Agent:
             p_exact = np.array([Fraction(1, T)] * T, dtype=object)
         else:
             p_exact = _normalized_prior(prior, (T,), f"prior of agent {self.name!r}")
-        o_exact = None
-        if self.outside is not None:
-            o_exact = exact_array(self.outside, f"outside option of agent {self.name!r}")
-            if o_exact.ndim == 0:
-                o_exact = np.array([o_exact.item()] * T, dtype=object)
-            if o_exact.shape != (T,):
-                raise SpecError(
-                    f"outside option of agent {self.name!r} has shape {o_exact.shape}; give one number per type ({T})"
-                )
+        o_exact = _outside_array(self.name, self.outside, T)
         object.__setattr__(self, "types_exact", t_exact)
         object.__setattr__(self, "prior_exact", p_exact)
         object.__setattr__(self, "outside_exact", o_exact)
@@ -239,8 +244,14 @@ class Agent:
         return [tuple(float(v) for v in row) for row in self.types]
 
     def with_outside(self, outside: Any) -> Agent:
-        """A copy with another outside option."""
-        return Agent(self.name, self.types_exact, self.prior_exact, outside)
+        """A copy with another outside option (types and prior are not validated again)."""
+        new = object.__new__(Agent)
+        for key in ("name", "types", "prior", "types_exact", "prior_exact"):
+            object.__setattr__(new, key, getattr(self, key))
+        o_exact = _outside_array(self.name, outside, self.n_types)
+        object.__setattr__(new, "outside_exact", o_exact)
+        object.__setattr__(new, "outside", None if o_exact is None else as_float(o_exact))
+        return new
 
     def with_types(self, types: Any, prior: Any = None) -> Agent:
         """A copy with other types and prior (the outside option is reset)."""
@@ -250,6 +261,18 @@ class Agent:
         t = self.types
         desc = f"{t.shape[0]} types in [{t.min():g}, {t.max():g}]" if self.is_scalar else f"{t.shape[0]} type vectors"
         return f"Agent({self.name!r}, {desc})"
+
+
+def _outside_array(name: str, outside: Any, T: int) -> np.ndarray | None:
+    """An outside option as an exact array of shape (T,) (a number is used for every type)."""
+    if outside is None:
+        return None
+    o_exact = exact_array(outside, f"outside option of agent {name!r}")
+    if o_exact.ndim == 0:
+        o_exact = np.array([o_exact.item()] * T, dtype=object)
+    if o_exact.shape != (T,):
+        raise SpecError(f"outside option of agent {name!r} has shape {o_exact.shape}; give one number per type ({T})")
+    return o_exact
 
 
 def _strictly_increasing(exact: np.ndarray) -> bool:
@@ -327,7 +350,7 @@ class Environment:
         if prior is not None:
             joint = _normalized_prior(prior, shape, "joint prior")
             marg = [
-                np.array([sum(x.flat, Fraction(0)) for x in np.moveaxis(joint, i, 0)], dtype=object)
+                np.array([_exact_sum(x.flat) for x in np.moveaxis(joint, i, 0)], dtype=object)
                 for i in range(len(agents))
             ]
             agents = tuple(Agent(a.name, a.types_exact, m, a.outside_exact) for a, m in zip(agents, marg))

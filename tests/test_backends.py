@@ -22,13 +22,10 @@ from mechopt.errors import SolverError
 
 # ---------------------------------------------------------------- random designs
 
-small = st.integers(0, 6).map(lambda k: Fraction(k, 2))
-
-
 @st.composite
 def scalar_agent(draw, name: str, outside: bool = False):
     T = draw(st.integers(1, 3))
-    types = sorted(draw(st.sets(small, min_size=T, max_size=T)))
+    types = sorted(Fraction(k, 2) for k in draw(st.permutations(range(7)))[:T])
     weights = draw(st.lists(st.integers(1, 4), min_size=T, max_size=T))
     prior = [Fraction(w, sum(weights)) for w in weights]
     out = draw(st.sampled_from([None, 0, Fraction(1, 2)])) if outside else None
@@ -64,7 +61,12 @@ def environments(draw):
 @st.composite
 def designs(draw):
     kind, env = draw(environments())
-    opts = {key: draw(st.sampled_from(values)) for key, values in mo.OPTIONS.items() if key != "objective"}
+    if draw(st.booleans()):  # infeasible-prone: every constraint on (Myerson–Satterthwaite-like)
+        opts = {"ic": draw(st.sampled_from(["dsic", "bic"])), "ir": draw(st.sampled_from(["ex_post", "interim"])),
+                "budget": draw(st.sampled_from(["exact", "ex_post"])), "allocation": "efficient"}
+        event("options=infeasible-prone")
+    else:
+        opts = {key: draw(st.sampled_from(values)) for key, values in mo.OPTIONS.items() if key != "objective"}
     opts["objective"] = draw(st.sampled_from(["revenue", "welfare", "utility", "feasibility"]))
     return kind, mo.Design(env, **opts)
 
@@ -81,16 +83,10 @@ def _agree(kind: str, design) -> None:
         assert b.objective == pytest.approx(a.objective, rel=1e-6, abs=1e-7)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(designs())
-def test_cvxpy_and_highs_agree(case):
-    _agree(*case)
-
-
-@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(designs())
-def test_cvxpy_and_highs_agree_300(case):
+def test_cvxpy_and_highs_agree(case):
+    """300 random designs (about 10 s): same status, same optimum, 0 mismatches."""
     _agree(*case)
 
 
