@@ -17,6 +17,7 @@ objective      ``revenue`` E[Σ p − c], ``welfare`` E[Σ v − c], ``utility``
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,14 @@ class Design:
     objective: str = "revenue"
     deterministic: bool = False
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Design:
+        known = [f.name for f in dataclasses.fields(cls)]
+        unknown = [k for k in kwargs if k not in known]
+        if unknown or len(args) > len(known):
+            what = f"unknown option {unknown[0]!r}" if unknown else f"{len(args)} positional arguments"
+            raise SpecError(f"Design: {what}; the options are {', '.join(known)}")
+        return super().__new__(cls)
+
     def __post_init__(self) -> None:
         if not isinstance(self.env, Environment):
             raise SpecError("Design needs an Environment as its first argument (e.g. mo.bilateral_trade(b, s))")
@@ -110,6 +119,10 @@ class Design:
         """
         from .solve import solve
 
+        for key, value in (("certify", certify), *((k, options[k]) for k in ("ic_generation", "border", "exact")
+                                                   if k in options)):
+            if value is not None and not isinstance(value, bool):
+                raise SpecError(f"Design.solve: {key}={value!r} must be True or False")
         return solve(self, backend=backend, certify=certify, **options)
 
     def describe(self) -> str:

@@ -38,11 +38,31 @@ import numpy as np
 import pandas as pd
 
 from .errors import SpecError
-from .exact import as_float, exact_array, to_fraction
+from .exact import as_float as _as_float
+from .exact import exact_array, to_fraction
 
 __all__ = ["grid", "discretize", "Discretization", "Agent", "Environment"]
 
 PROB_TOL = 1e-9
+MAX_TYPES = 2_000_000  # types per agent (and grid/discretize points): each is an exact Fraction in memory
+
+
+def as_float(values: np.ndarray, what: str = "data") -> np.ndarray:
+    """Float64 copy of an exact array; a number beyond float range is a :class:`SpecError`."""
+    try:
+        return _as_float(values)
+    except OverflowError:
+        raise SpecError(
+            f"{what} has a number beyond the float range (|x| > 1.8e308); rescale the data"
+        ) from None
+
+
+def _check_count(n: Any, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise SpecError(f"{what} must be a positive integer, got {n!r}")
+    if n > MAX_TYPES:
+        raise SpecError(f"{what}={n:,} is too many points (at most {MAX_TYPES:,}); use fewer points")
+    return int(n)
 
 
 def grid(lo: Any, hi: Any, n: int) -> np.ndarray:
@@ -61,8 +81,7 @@ def grid(lo: Any, hi: Any, n: int) -> np.ndarray:
         Object array of shape ``(n,)`` holding Fractions: ``grid(0, 1, 6)`` is
         ``0, 1/5, 2/5, 3/5, 4/5, 1``.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise SpecError(f"grid size n must be a positive integer, got {n!r}")
+    n = _check_count(n, "grid size n")
     a = _decimal_fraction(lo, "grid lower end")
     b = _decimal_fraction(hi, "grid upper end")
     if n == 1:
@@ -119,11 +138,13 @@ def discretize(dist: Any, n: int, method: str = "midpoint", support: tuple | Non
     O(1/n) under either method; results quoted by mechopt's tests say which
     method they use.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise SpecError(f"discretize: n must be a positive integer, got {n!r}")
+    n = _check_count(n, "discretize: n")
     if not hasattr(dist, "cdf") or not hasattr(dist, "ppf"):
         raise SpecError("discretize expects a frozen scipy.stats distribution, e.g. scipy.stats.beta(2, 2)")
-    lo, hi = (float(v) for v in (support if support is not None else dist.support()))
+    try:
+        lo, hi = (float(v) for v in (support if support is not None else dist.support()))
+    except (TypeError, ValueError):
+        raise SpecError(f"discretize: support must be two numbers (lo, hi), got {support!r}") from None
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise SpecError(
             f"discretize: the distribution's support [{lo}, {hi}] is unbounded; pass support=(lo, hi)"
@@ -156,7 +177,7 @@ def _exact_sum(values: Any) -> Fraction:
 
 def _normalized_prior(prior: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
     """Validate probabilities and return them exactly normalized (object array)."""
-    arr = np.asarray(as_float(exact_array(prior, what)))
+    arr = np.asarray(as_float(exact_array(prior, what), what))
     if arr.shape != shape:
         raise SpecError(f"{what} has shape {arr.shape} but the types need shape {shape}; give one weight per type")
     if np.any(arr < 0):
@@ -208,11 +229,14 @@ class Agent:
                 f"types of agent {self.name!r} must be a non-empty list of numbers (T,) or of vectors (T, d),"
                 f" got shape {t_exact.shape}"
             )
-        if t_exact.ndim == 1 and np.any(np.diff(as_float(t_exact)) <= 0) and not _strictly_increasing(t_exact):
+        t_float = as_float(t_exact, f"types of agent {self.name!r}")
+        if t_exact.ndim == 1 and np.any(np.diff(t_float) <= 0) and not _strictly_increasing(t_exact):
             raise SpecError(f"types of agent {self.name!r} must be strictly increasing; sort them (and their prior)")
         if t_exact.ndim == 2 and len({tuple(r) for r in t_exact}) < t_exact.shape[0]:
             raise SpecError(f"types of agent {self.name!r} contain duplicate type vectors")
         T = t_exact.shape[0]
+        if T > MAX_TYPES:
+            raise SpecError(f"agent {self.name!r} has {T:,} types (at most {MAX_TYPES:,}); use fewer types")
         if prior is None:
             p_exact = np.array([Fraction(1, T)] * T, dtype=object)
         else:
@@ -221,10 +245,10 @@ class Agent:
         object.__setattr__(self, "types_exact", t_exact)
         object.__setattr__(self, "prior_exact", p_exact)
         object.__setattr__(self, "outside_exact", o_exact)
-        object.__setattr__(self, "types", as_float(t_exact))
-        object.__setattr__(self, "prior", as_float(p_exact))
+        object.__setattr__(self, "types", t_float)
+        object.__setattr__(self, "prior", as_float(p_exact, f"prior of agent {self.name!r}"))
         if o_exact is not None:
-            object.__setattr__(self, "outside", as_float(o_exact))
+            object.__setattr__(self, "outside", as_float(o_exact, f"outside option of agent {self.name!r}"))
 
     @property
     def n_types(self) -> int:
@@ -310,6 +334,8 @@ class Environment:
         kind: str = "table",
         meta: dict | None = None,
     ) -> None:
+        if isinstance(agents, Agent) or not isinstance(agents, Sequence):
+            raise SpecError("an environment needs a list of mechopt.Agent objects, e.g. [mo.Agent(...), ...]")
         agents = tuple(agents)
         if not agents or not all(isinstance(a, Agent) for a in agents):
             raise SpecError("an environment needs a non-empty list of mechopt.Agent objects")
@@ -317,6 +343,8 @@ class Environment:
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise SpecError(f"agent names must be unique; {dup} appear more than once")
+        if isinstance(outcomes, (str, bytes)) or not isinstance(outcomes, Sequence):
+            raise SpecError(f"outcomes must be a list of labels, e.g. ['no', 'yes'], got {outcomes!r}")
         outcomes = tuple(str(o) for o in outcomes)
         if not outcomes:
             raise SpecError("an environment needs at least one outcome")
@@ -328,6 +356,8 @@ class Environment:
             if missing:
                 raise SpecError(f"values are missing for agents {missing}")
             values = [values[n] for n in names]
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+            raise SpecError(f"values must be one table (types x outcomes) per agent, got {type(values).__name__}")
         values = list(values)
         if len(values) != len(agents):
             raise SpecError(f"give one value table per agent: {len(agents)} agents but {len(values)} tables")
@@ -357,9 +387,11 @@ class Environment:
         self.agents: tuple[Agent, ...] = agents
         self.outcomes: tuple[str, ...] = outcomes
         self.values_exact: tuple[np.ndarray, ...] = tuple(v_exact)
-        self.values: tuple[np.ndarray, ...] = tuple(as_float(v) for v in v_exact)
+        self.values: tuple[np.ndarray, ...] = tuple(
+            as_float(v, f"values of agent {a.name!r}") for a, v in zip(agents, v_exact)
+        )
         self.cost_exact: np.ndarray = c_exact
-        self.cost: np.ndarray = as_float(c_exact)
+        self.cost: np.ndarray = as_float(c_exact, "cost")
         self.outside_exact: tuple[np.ndarray, ...] = tuple(
             a.outside_exact if a.outside_exact is not None else np.array([Fraction(0)] * a.n_types, dtype=object)
             for a in agents

@@ -190,6 +190,10 @@ def verify(
         0.0 when satisfied to the last bit), ``properties`` (every property →
         bool) and ``raw`` (every worst violation).
     """
+    if design is not None and not all(hasattr(design, k) for k in ("ic", "ir", "budget", "allocation")):
+        from .errors import SpecError
+
+        raise SpecError(f"verify/check: design must be a mechopt.Design, got {design!r}")
     x = np.asarray(x, dtype=float)
     p = np.asarray(p, dtype=float)
     raw = violations(env, x, p)

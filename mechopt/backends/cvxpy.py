@@ -152,6 +152,14 @@ def _describe(lp: LinearProgram, objective: Callable | None, user: list[tuple[st
     return text
 
 
+def _call(fn: Callable, model: CvxpyModel, key: str):
+    """Call a user function on the model; its failure is reported as a one-line SolverError."""
+    try:
+        return fn(model)
+    except Exception as exc:  # user code: any failure is the user's input
+        raise SolverError(f"the {key}= function failed: {type(exc).__name__}: {exc}") from None
+
+
 def _solve_problem(problem, opts: dict, verbose: bool) -> str:
     import cvxpy as cp
 
@@ -230,18 +238,23 @@ def solve(lp: LinearProgram, constraints: Callable | None = None, objective: Cal
     if finite_ub.any():
         cons.append(z[np.flatnonzero(finite_ub)] <= lp.ub[finite_ub])
     n_model = len(index)
-    user = _user_constraints(constraints(model)) if constraints is not None else []
+    for key, fn in (("constraints", constraints), ("objective", objective)):
+        if fn is not None and not callable(fn):
+            raise SolverError(f"{key}= must be a function of the cvxpy model (m -> ...), got {type(fn).__name__}")
+    user = _user_constraints(_call(constraints, model, "constraints")) if constraints is not None else []
     cons.extend(con for _, con in user)
-    goal = objective(model) if objective is not None else lp.c @ z + float(lp.offset)
+    goal = _call(objective, model, "objective") if objective is not None else lp.c @ z + float(lp.offset)
+    if objective is not None and (not isinstance(goal, cp.Expression) or goal.size != 1):
+        raise SolverError("objective= must return one scalar cvxpy expression (e.g. m.revenue + 0.5 * m.welfare)")
     if lp.integer.any():
         zi = cp.Variable(lp.A.shape[1], integer=True)
         cons.append(z[lp.integer] == zi[lp.integer])
     try:
         problem = cp.Problem(cp.Maximize(goal), cons)
-    except cp.error.DCPError as exc:
-        raise SolverError(f"the user objective or constraints are not linear (DCP) in m.x, m.p: {exc}") from exc
+    except (cp.error.DCPError, ValueError) as exc:
+        raise SolverError(f"the user objective or constraints are not linear in m.x, m.p: {exc}") from None
     if not problem.is_dcp():
-        raise SolverError("the user objective must be concave and constraints convex; mechopt needs linear ones")
+        raise SolverError("the user objective and constraints (constraints=, objective=) must be linear in m.x, m.p")
     start = time.perf_counter()
     raw = _solve_problem(problem, opts, verbose)
     stats = {"name": "cvxpy", "raw_status": raw, "mip": bool(lp.integer.any()),
