@@ -324,3 +324,46 @@ def test_multi_item_keeps_outside_option():
     assert r.objective == pytest.approx(-ref.fun, abs=1e-8)
     with pytest.raises(mo.SpecError, match="varies with its scalar type"):
         mo.multi_item([mo.Agent("b", [0, 1], outside=[0, 1])], items=2)
+
+
+@pytest.mark.parametrize("raw", ["infeasible_or_unbounded", "infeasible", "unbounded_inaccurate"])
+def test_ambiguous_cvxpy_status_is_resolved_by_a_second_solve(monkeypatch, raw):
+    """cvxpy may answer "infeasible" / "infeasible_or_unbounded" for an unbounded LP (issue 10).
+
+    The first solve's status is forced to ``raw``; the zero-objective re-solve must tell an
+    unbounded design (no IC, no IR: revenue unbounded) from an infeasible one (the
+    Myerson–Satterthwaite example above).
+    """
+    from mechopt.backends import cvxpy as backend
+
+    real = backend._solve_problem
+    calls = []
+
+    def first_call_says(problem, opts, verbose):
+        status = real(problem, opts, verbose)
+        calls.append(status)
+        return raw if len(calls) == 1 else status
+
+    monkeypatch.setattr(backend, "_solve_problem", first_call_says)
+    unbounded = mo.Design(mo.single_item([mo.Agent("a", [0, 1])]), ic="none", ir="none")
+    r = unbounded.solve(backend="cvxpy")
+    assert r.status == "unbounded" and len(calls) == 2
+    assert "unbounded" in r.output.message and raw in r.output.message
+    calls.clear()
+    b, s = mo.Agent("buyer", [0.9, 1.5, 2]), mo.Agent("seller", [0, 0.5, 1])
+    infeasible = mo.Design(mo.bilateral_trade(b, s), ic="dsic", ir="ex_post", budget="exact",
+                           allocation="efficient", objective="feasibility")
+    r = infeasible.solve(backend="cvxpy")
+    assert r.status == "infeasible" and len(calls) == 2
+    assert raw == "infeasible" or "confirmed infeasible" in r.output.message
+
+
+def test_optimal_inaccurate_keeps_a_message(monkeypatch):
+    from mechopt.backends import cvxpy as backend
+
+    real = backend._solve_problem
+    monkeypatch.setattr(backend, "_solve_problem", lambda *a: "optimal_inaccurate" if real(*a) else None)
+    d = mo.Design(mo.single_item([mo.Agent("a", [0, 1])]), ic="dsic", ir="ex_post")
+    r = d.solve(backend="cvxpy")
+    assert r.output.status == "optimal" and "optimal_inaccurate" in r.output.message
+    assert r.objective == pytest.approx(0.5)  # price 1, sold to the high type (probability 1/2)

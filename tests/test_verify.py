@@ -11,6 +11,9 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from test_backends import designs
 
 import mechopt as mo
 from mechopt.numbers import FLOAT_FLOOR, Tolerances, data_scale, tolerance
@@ -135,3 +138,24 @@ def test_solver_optimum_passes_with_its_objective():
     m = r.mechanism
     assert verify(d.env, m.x, m.p, d, objective=r.objective)["ok"]
     assert not verify(d.env, m.x, m.p, d, objective=r.objective * (1 + 1e-4))["ok"]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(designs(), st.booleans())
+def test_every_solver_optimum_passes_the_objective_and_determinism_checks(case, deterministic):
+    """What the pipeline will do: the solver's objective must equal the returned mechanism's value.
+
+    A false rejection here would turn correct optima into unverified ones.
+    """
+    kind, design = case
+    if deterministic:
+        design = design.replace(deterministic=True)
+    r = design.solve()
+    event(f"status={r.status}")
+    event(f"deterministic={deterministic}")
+    if r.status != "optimal":
+        return
+    m = r.mechanism
+    rep = verify(design.env, m.x, m.p, design, objective=r.objective)
+    assert rep["ok"], rep["max_violation"]
+    assert ("deterministic" in rep["max_violation"]) == deterministic
