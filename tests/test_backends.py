@@ -259,6 +259,8 @@ def test_option_names_come_from_highs():
         ({"output_flag": 3}, "output_flag=3 must be true or false"),
         ({"time_limit": "soon"}, "time_limit='soon' must be a number"),
         ({"verbose": "yes"}, "verbose"),
+        ({"certify": "yes"}, "certify='yes' must be True, False or None"),
+        ({"max_memory": "lots"}, "max_memory"),
     ],
 )
 def test_bad_solver_options_raise(options, match):
@@ -274,6 +276,8 @@ def test_good_solver_options_are_converted_and_used():
     assert validate_options({"time_limit": 10, "threads": 1, "presolve": False}) == {
         "time_limit": 10.0, "threads": 1, "presolve": False,
     }
+    pipeline = {"ic_generation": None, "border": True, "certify": False, "max_memory": "4GB", "backend": "cvxpy"}
+    assert validate_options(pipeline) == pipeline
     d = mo.Design(mo.single_item([mo.Agent("a", [0, 1])]), ic="dsic", ir="ex_post")
     assert d.solve(time_limit=10, primal_feasibility_tolerance=1e-9).objective == pytest.approx(0.5)
 

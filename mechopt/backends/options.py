@@ -26,7 +26,7 @@ import math
 from functools import lru_cache
 from typing import Any
 
-from ..errors import SolverError
+from ..errors import MechoptError, SolverError
 
 __all__ = ["validate_options", "highs_option_names", "MECHOPT_OPTIONS"]
 
@@ -38,7 +38,13 @@ MECHOPT_OPTIONS: dict[str, str] = {
     "objective": "callable (cvxpy backend): user objective",
     "max_memory": "'4GB', '500MB' or bytes: refuse larger LPs",
     "exact": "bool: rational answer",
+    "certify": "bool: exact optimality certificate",
+    "ic_generation": "bool or None: generate IC rows lazily",
+    "border": "bool or None: the Border reduction",
+    "reductions": "bool: allow the compiler's reductions",
+    "backend": "'highs' or 'cvxpy'",
 }
+_BOOL_OR_NONE = ("exact", "certify", "ic_generation", "border", "reductions")
 
 
 def _highs():
@@ -119,6 +125,17 @@ def validate_options(options: dict[str, Any]) -> dict[str, Any]:
                 raise SolverError(f"solver option verbose={value!r} must be true or false")
             if name == "presolve" and not isinstance(value, bool) and value not in ("choose", "on", "off"):
                 raise SolverError(f"solver option presolve={value!r} must be true/false or 'choose', 'on', 'off'")
+            if name in _BOOL_OR_NONE and value is not None and not isinstance(value, bool):
+                raise SolverError(f"solver option {name}={value!r} must be True, False or None")
+            if name == "backend" and value not in ("highs", "cvxpy"):
+                raise SolverError(f"backend={value!r} is not valid; choose 'highs' or 'cvxpy'")
+            if name == "max_memory" and value is not None:
+                from ..limits import parse_memory
+
+                try:
+                    parse_memory(value)
+                except MechoptError as exc:
+                    raise SolverError(str(exc)) from None
             if name in ("constraints", "objective") and value is not None and not callable(value):
                 raise SolverError(
                     f"solver option {name}= must be a function of the cvxpy model (m -> expression), "
