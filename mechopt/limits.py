@@ -121,7 +121,12 @@ def _border_applies(design, env, adjacent: list[bool], interim_payments: bool, s
     return not (size_check and n > 1 and np.prod(shape + 1) > BORDER_RATIO * np.prod(shape))
 
 
-def _plan(design, reductions: bool, border: bool | None) -> dict[str, Any]:
+GENERATION_THRESHOLD = 20_000  # mirrors mechopt.solve: full IC rows above which IC rows are generated
+GENERATION_HEADROOM = 1  # generated pairs vs the first round's nearest-neighbour pairs (measured 1,832 vs 1,764)
+
+
+def _plan(design, reductions: bool, border: bool | None, ic_generation: bool | None = None,
+          backend: str = "highs", certify: bool = False) -> dict[str, Any]:
     """The reductions :func:`mechopt.compile.plan` would choose, decided in floats from the tables."""
     env = design.env
     indep = env.is_independent
@@ -133,7 +138,21 @@ def _plan(design, reductions: bool, border: bool | None) -> dict[str, Any]:
     adjacent = [bool(reductions and adj_ok and _affine(a.types, V)) for a, V in zip(env.agents, env.values)]
     use_border = bool(border is not False and reductions
                       and _border_applies(design, env, adjacent, interim_payments, size_check=border is None))
+    # IC row generation (mechopt.solve): agents without the adjacent reduction, highs backend
+    lazy = [i for i, adj in enumerate(adjacent) if not adj] if ic != "none" else []
+    full = sum(a.n_types * (a.n_types - 1) * (env.n_profiles // a.n_types if ic == "dsic" else 1)
+               for i, a in enumerate(env.agents) if i in lazy)
+    if ic_generation is None:
+        ic_generation = bool(lazy) and backend == "highs" and not certify and full > GENERATION_THRESHOLD
+    generated = {}
+    if ic_generation:
+        for i in lazy:
+            a = env.agents[i]
+            d = 1 if a.is_scalar else a.types.shape[1]
+            # each type and its 2·d nearest types; the pairs are symmetric, so about T·2d distinct ones
+            generated[i] = GENERATION_HEADROOM * a.n_types * min(a.n_types - 1, 2 * d)
     return {
+        "generated": generated,
         "ic": ic, "indep": indep, "G": [1] * env.n_agents if use_border else [g for g, _ in GZ],
         "Z": [z for _, z in GZ], "interim_payments": interim_payments,
         "need_interim": indep and (ic == "bic" or design.ir in ("interim", "ex_ante")),
@@ -149,6 +168,8 @@ def _count(design, plan: dict, shape: tuple[int, ...], exact: bool) -> dict[str,
     ic, G, Z = plan["ic"], plan["G"], plan["Z"]
     interim_payments, need_interim = plan["interim_payments"], plan["need_interim"]
     pairs = [2 * (T - 1) if adj else T * (T - 1) for T, adj in zip(shape, plan["adjacent"])]
+    for i, k in plan["generated"].items():
+        pairs[i] = min(pairs[i], k * shape[i] // max(1, design.env.shape[i]))
     fam_rows: dict[str, int] = {}
     nnz = 0
     if plan["border"]:
@@ -213,7 +234,8 @@ def _count(design, plan: dict, shape: tuple[int, ...], exact: bool) -> dict[str,
 
 
 def estimate(design, reductions: bool = True, border: bool | None = None, exact: bool = False,
-             certify: bool = False, **_: Any) -> dict[str, Any]:
+             certify: bool = False, ic_generation: bool | None = None, backend: str = "highs",
+             **_: Any) -> dict[str, Any]:
     """Rows, columns, nonzeros and bytes of a design's LP, without building it.
 
     Parameters
@@ -222,6 +244,13 @@ def estimate(design, reductions: bool = True, border: bool | None = None, exact:
     reductions, border : as in :func:`mechopt.compile.compile_design`
     exact, certify : bool
         Count the memory of an exact (Fraction) build too.
+    ic_generation, backend :
+        As in ``Design.solve``: with IC row generation (automatic on the highs
+        backend when an agent has no adjacent reduction and the full IC family
+        exceeds 20,000 rows) the IC rows of those agents are estimated from the
+        first round's nearest-neighbour pairs (``reductions["ic_generation"]``);
+        later rounds add few (two items on grid(0, 1, 21): 1,832 pairs generated,
+        1,764 estimated).
     **_
         Other solve options are ignored.
 
@@ -235,16 +264,18 @@ def estimate(design, reductions: bool = True, border: bool | None = None, exact:
         values make the compiled LP smaller).  IC row generation
         (``ic_generation=True``) builds fewer rows than estimated.
     """
-    plan = _plan(design, reductions, border)
+    plan = _plan(design, reductions, border, ic_generation, backend, certify)
     out = _count(design, plan, tuple(int(T) for T in design.env.shape), exact or certify)
     out["reductions"] = {"adjacent": dict(zip(design.env.names, plan["adjacent"])),
-                         "payments": "interim" if plan["interim_payments"] else "ex_post", "border": plan["border"]}
+                         "payments": "interim" if plan["interim_payments"] else "ex_post", "border": plan["border"],
+                         "ic_generation": [design.env.names[i] for i in plan["generated"]]}
     return out
 
 
 def _largest_grid(design, limit: int, options: dict) -> int | None:
     """Largest T such that capping every agent's grid at T points fits ``limit`` (None if even 2 does not)."""
-    plan = _plan(design, options.get("reductions", True), options.get("border"))
+    plan = _plan(design, options.get("reductions", True), options.get("border"), options.get("ic_generation"),
+                 options.get("backend", "highs"), bool(options.get("certify")))
     exact = bool(options.get("exact") or options.get("certify"))
     shape = design.env.shape
 

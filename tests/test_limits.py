@@ -77,6 +77,18 @@ def test_estimate_without_reductions():
     assert est["reductions"]["border"] is False and not any(est["reductions"]["adjacent"].values())
 
 
+def test_estimate_follows_ic_row_generation():
+    """Two items on grid(0, 1, 21): the solve generates IC rows (1,832 of 194,040 pairs)."""
+    d = mo.Design(mo.multi_item([mo.Agent("b", mo.grid(0, 1, 21))], items=2), ic="dsic", ir="ex_post")
+    est, full = estimate(d), estimate(d, ic_generation=False)
+    assert est["reductions"]["ic_generation"] == ["b"]
+    assert full["families"]["ic"] == 441 * 440  # all pairs of the 441 type vectors
+    r = d.solve()
+    assert r.reductions["ic"]["b"].startswith("generated")
+    assert r.lp.sizes["rows"] / 1.5 <= est["rows"] <= 1.5 * r.lp.sizes["rows"]
+    assert estimate(d, certify=True)["reductions"]["ic_generation"] == []  # certify: full LP
+
+
 def _refused(design, **kw) -> tuple[str, float]:
     start = time.perf_counter()
     with pytest.raises(SizeError) as info:
