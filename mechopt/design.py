@@ -119,8 +119,8 @@ class Design:
         """
         from .solve import solve
 
-        for key, value in (("certify", certify), *((k, options[k]) for k in ("ic_generation", "border", "exact")
-                                                   if k in options)):
+        flags = {"certify": certify, **{k: options[k] for k in ("ic_generation", "border", "exact") if k in options}}
+        for key, value in flags.items():
             if value is not None and not isinstance(value, bool):
                 raise SpecError(f"Design.solve: {key}={value!r} must be True or False")
         return solve(self, backend=backend, certify=certify, **options)
