@@ -280,7 +280,7 @@ def solve(lp: LinearProgram, constraints: Callable | None = None, objective: Cal
     out = SolveOutput(status, message=message, stats=stats)
     if status in ("optimal", "time_limit") and z.value is not None:
         out.z = np.asarray(z.value, dtype=float)
-        out.objective = float(problem.value)
+        out.objective = None if problem.value is None else float(problem.value)
         if not lp.integer.any() and all(c.dual_value is not None for c in cons[:n_model]):
             y = np.zeros(lp.A.shape[0])
             for con, (rows, flag) in zip(cons[:n_model], index):
