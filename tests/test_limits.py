@@ -11,6 +11,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from test_backends import designs
 
 import mechopt as mo
 from mechopt.errors import SizeError, SpecError
@@ -150,3 +152,21 @@ def test_parse_memory(text, expected):
 def test_parse_memory_rejects(bad):
     with pytest.raises(SpecError, match="max_memory"):
         parse_memory(bad)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(designs())
+def test_estimate_on_random_designs(case):
+    """Every family but efficiency (an upper bound: ties remove rows) is counted exactly; columns too."""
+    kind, d = case
+    est, sizes = estimate(d), d.compile().sizes
+    event(f"builder={kind}")
+    event(f"border={est['reductions']['border']}")
+    assert est["cols"] == sizes["cols"]
+    assert est["families"].keys() == sizes["families"].keys()
+    for fam, rows in sizes["families"].items():
+        if fam == "efficiency":
+            assert rows <= est["families"][fam]
+        else:
+            assert est["families"][fam] == rows, fam
+    assert est["nnz"] >= sizes["nnz"] / 1.5
