@@ -18,6 +18,7 @@ objective      ``revenue`` E[Σ p − c], ``welfare`` E[Σ v − c], ``utility``
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,14 @@ class Design:
     allocation: str = "free"
     objective: str = "revenue"
     deterministic: bool = False
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Design:
+        known = [f.name for f in dataclasses.fields(cls)]
+        unknown = [k for k in kwargs if k not in known]
+        if unknown or len(args) > len(known):
+            what = f"unknown option {unknown[0]!r}" if unknown else f"{len(args)} positional arguments"
+            raise SpecError(f"Design: {what}; the options are {', '.join(known)}")
+        return super().__new__(cls)
 
     def __post_init__(self) -> None:
         if not isinstance(self.env, Environment):
@@ -129,6 +138,11 @@ class Design:
         """
         from .pipeline import solve
 
+        flags = {"certify": certify, "exact": exact,
+                 **{k: options[k] for k in ("ic_generation", "border") if k in options}}
+        for key, value in flags.items():
+            if value is not None and not isinstance(value, bool):
+                raise SpecError(f"Design.solve: {key}={value!r} must be True or False")
         return solve(self, backend=backend, certify=certify, exact=exact, **options)
 
     def describe(self) -> str:

@@ -32,7 +32,9 @@ import numpy as np
 
 from .errors import SpecError
 from .exact import exact_array, to_fraction
-from .spec import Agent, Environment
+from .spec import MAX_TYPES, Agent, Environment
+
+MAX_OUTCOMES = 100_000  # multi_item: (agents + 1) ** items assignments
 
 __all__ = [
     "single_item", "bilateral_trade", "partnership", "public_project", "multi_item", "procurement",
@@ -45,6 +47,8 @@ def _zero(T: int) -> np.ndarray:
 
 
 def _scalar_agents(agents: Sequence[Agent], builder: str) -> tuple[Agent, ...]:
+    if isinstance(agents, Agent) or not isinstance(agents, Sequence):
+        raise SpecError(f"{builder} expects a list of mechopt.Agent objects, e.g. [mo.Agent(...), ...]")
     agents = tuple(agents)
     if not agents or not all(isinstance(a, Agent) for a in agents):
         raise SpecError(f"{builder} expects a list of mechopt.Agent objects")
@@ -77,13 +81,15 @@ def single_item(agents: Sequence[Agent], seller_value: Any = 0, prior: Any = Non
     )
 
 
-def bilateral_trade(buyer: Agent, seller: Agent, prior: Any = None) -> Environment:
+def bilateral_trade(buyer: Agent, seller: Agent | None = None, prior: Any = None) -> Environment:
     """A buyer and a seller of one good (Myerson–Satterthwaite).
 
     Outcomes ``("no_trade", "trade")``.  The buyer values the good θ_b; the seller
     values keeping it θ_s, which is also her outside option.  Payments are paid
     *by* each agent, so the seller's revenue from a sale is ``−p_s``.
     """
+    if seller is None:
+        raise SpecError("bilateral_trade needs a buyer and a seller: mo.bilateral_trade(buyer, seller)")
     buyer, seller = _scalar_agents([buyer, seller], "bilateral_trade")
     Vb = np.empty((buyer.n_types, 2), dtype=object)
     Vb[:, 0], Vb[:, 1] = _zero(buyer.n_types), buyer.types_exact
@@ -94,18 +100,22 @@ def bilateral_trade(buyer: Agent, seller: Agent, prior: Any = None) -> Environme
     return Environment([buyer, seller], ["no_trade", "trade"], [Vb, Vs], prior=prior, kind="bilateral_trade")
 
 
-def partnership(agents: Sequence[Agent], shares: Sequence[Any], prior: Any = None) -> Environment:
+def partnership(agents: Sequence[Agent], shares: Sequence[Any] | None = None, prior: Any = None) -> Environment:
     """Dissolving a partnership (Cramton–Gibbons–Klemperer).
 
     Agent i owns share ``r_i`` of an asset it values θ_i; outcome i gives the whole
     asset to agent i.  The outside option is ``r_i θ_i``.
     """
     agents = _scalar_agents(agents, "partnership")
+    if shares is None or isinstance(shares, str):
+        raise SpecError(f"partnership needs shares, one number per agent summing to 1, got {shares!r}")
     r = exact_array(shares, "shares")
     if r.shape != (len(agents),):
         raise SpecError(f"shares has {r.size} entries for {len(agents)} agents; give one share per agent")
     if any(x < 0 for x in r):
         raise SpecError("shares must be nonnegative")
+    if sum(r, Fraction(0)) == 0:
+        raise SpecError("shares sum to 0; give shares that sum to 1")
     if sum(r, Fraction(0)) != 1 and abs(float(sum(r, Fraction(0))) - 1) > 1e-9:
         raise SpecError(f"shares sum to {float(sum(r, Fraction(0))):.12g}, not 1; normalize them")
     r = r / sum(r, Fraction(0))
@@ -123,9 +133,11 @@ def partnership(agents: Sequence[Agent], shares: Sequence[Any], prior: Any = Non
     )
 
 
-def public_project(agents: Sequence[Agent], cost: Any, prior: Any = None) -> Environment:
+def public_project(agents: Sequence[Agent], cost: Any = None, prior: Any = None) -> Environment:
     """A public project of cost ``cost``: outcomes ``("not_built", "built")``; v_i = θ_i if built."""
     agents = _scalar_agents(agents, "public_project")
+    if cost is None:
+        raise SpecError("public_project needs the project's cost: mo.public_project(agents, cost=1.2)")
     c = to_fraction(cost, "cost")
     values = []
     for a in agents:
@@ -138,6 +150,23 @@ def public_project(agents: Sequence[Agent], cost: Any, prior: Any = None) -> Env
     )
 
 
+def _expanded_outside(a: Agent, n_vectors: int) -> np.ndarray | None:
+    """The outside option of a scalar-type agent carried to its product grid of type vectors.
+
+    Only a type-independent outside option has an unambiguous meaning on the
+    product grid; a type-dependent one must be given per type vector.
+    """
+    if a.outside_exact is None:
+        return None
+    u = a.outside_exact
+    if any(v != u[0] for v in u[1:]):
+        raise SpecError(
+            f"multi_item: agent {a.name!r} has an outside option that varies with its scalar type; "
+            "give type vectors of shape (T, items) with one outside option per vector"
+        )
+    return np.array([u[0]] * n_vectors, dtype=object)
+
+
 def multi_item(
     agents: Sequence[Agent], items: int = 2, valuation: str = "additive", prior: Any = None
 ) -> Environment:
@@ -146,6 +175,9 @@ def multi_item(
     An agent whose types are a 1-D grid gets the product grid over the items
     (the same marginal for every item, independent across items); an agent with
     a 2-D type array of shape ``(T, items)`` keeps its type vectors and prior.
+
+    Outside options are kept: a constant one is carried to every type vector of
+    the product grid (a type-dependent one needs explicit type vectors).
 
     Outcomes are the ``(n + 1) ** items`` assignments, labelled like
     ``"b1|-"`` (item 1 to b1, item 2 unassigned).  ``valuation="additive"``:
@@ -156,16 +188,25 @@ def multi_item(
         raise SpecError(f"items must be a positive integer, got {items!r}")
     if valuation not in ("additive", "unit_demand"):
         raise SpecError(f"valuation must be 'additive' or 'unit_demand', got {valuation!r}")
+    if isinstance(agents, Agent) or not isinstance(agents, Sequence):
+        raise SpecError("multi_item expects a list of mechopt.Agent objects, e.g. [mo.Agent(...), ...]")
     agents = tuple(agents)
     if not agents or not all(isinstance(a, Agent) for a in agents):
         raise SpecError("multi_item expects a list of mechopt.Agent objects")
+    n_outcomes = (len(agents) + 1) ** int(items)
+    n_vectors = max(a.n_types ** int(items) if a.is_scalar else a.n_types for a in agents)
+    if n_outcomes > MAX_OUTCOMES or n_vectors > MAX_TYPES:
+        raise SpecError(
+            f"multi_item: items={items} gives {n_outcomes:,} outcomes and up to {n_vectors:,} type vectors per agent "
+            f"(at most {MAX_OUTCOMES:,} and {MAX_TYPES:,}); use fewer items, agents or types"
+        )
     expanded = []
     for a in agents:
         if a.is_scalar:
             idx = list(itertools.product(range(a.n_types), repeat=items))
             types = np.array([[a.types_exact[j] for j in row] for row in idx], dtype=object)
             pri = np.array([np.prod([a.prior_exact[j] for j in row]) for row in idx], dtype=object)
-            expanded.append(Agent(a.name, types, pri))
+            expanded.append(Agent(a.name, types, pri, _expanded_outside(a, len(idx))))
         else:
             if a.types_exact.shape[1] != items:
                 raise SpecError(

@@ -22,3 +22,7 @@ class ModelFileError(MechoptError, ValueError):
 
 class SolverError(MechoptError, RuntimeError):
     """A backend is missing or failed in a way that is not an answer (not infeasible/unbounded)."""
+
+
+class SizeError(MechoptError, MemoryError):
+    """The LP would not fit the memory limit (``max_memory``); the message says what would fit."""

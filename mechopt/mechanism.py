@@ -37,15 +37,23 @@ class Mechanism:
     """
 
     def __init__(self, env: Environment, allocation: Any, payments: Any, name: str = "mechanism") -> None:
-        x = np.asarray(allocation, dtype=float)
-        p = np.asarray(payments, dtype=float)
+        from .errors import SpecError
+        from .spec import Environment
+
+        if not isinstance(env, Environment):
+            raise SpecError("Mechanism needs an Environment as its first argument (e.g. mo.single_item(agents))")
+        try:
+            x = np.asarray(allocation, dtype=float)
+            p = np.asarray(payments, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise SpecError(f"Mechanism: allocation and payments must be numeric arrays ({exc})") from None
         S, K, n = env.n_profiles, env.n_outcomes, env.n_agents
         if x.shape != (S, K):
             x = x.reshape(S, K) if x.size == S * K else x
         if p.shape != (S, n):
             p = p.reshape(S, n) if p.size == S * n else p
         if x.shape != (S, K) or p.shape != (S, n):
-            raise ValueError(f"allocation must have shape {(S, K)} and payments {(S, n)}; got {x.shape}, {p.shape}")
+            raise SpecError(f"allocation must have shape {(S, K)} and payments {(S, n)}; got {x.shape}, {p.shape}")
         self.env = env
         self.x = x
         self.p = p
@@ -115,9 +123,10 @@ class Mechanism:
         }
 
     # ---------------------------------------------------------------- checks
-    def check(self, design=None, tol: float = DEFAULT_TOL) -> dict:
-        """Full report of the independent verifier (see :func:`mechopt.verify.verify`)."""
-        return verify(self.env, self.x, self.p, design, tol)
+    def check(self, design=None, tol: float = DEFAULT_TOL, objective: float | None = None) -> dict:
+        """Full report of the independent verifier (see :func:`mechopt.verify.verify`);
+        ``objective``: a value claimed for this mechanism under the design's objective, checked too."""
+        return verify(self.env, self.x, self.p, design, tol, objective=objective)
 
     def audit(self, tol: float = DEFAULT_TOL) -> dict[str, bool]:
         """Which properties hold: dsic, bic, ex_post_ir, interim_ir, ex_ante_ir,

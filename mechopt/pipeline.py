@@ -37,7 +37,10 @@ from .compile import compile_design, value_scale
 from .compile.generation import ic_gains, initial_pairs
 from .compile.plan import Plan, lazy_agents, make_plan
 from .compile.reductions import FALLBACK_ORDER, REDUCTIONS
+from .backends.options import validate_options
 from .errors import SolverError, SpecError
+from .limits import DEFAULT_MAX_MEMORY
+from .limits import check as check_size
 from .recover import mechanism_arrays
 from .result import Result
 from .status import Status
@@ -63,7 +66,7 @@ def solve(
     design: Design, backend: str = "highs", certify: bool = False, exact: bool = False, *,
     ic_generation: bool | None = None,
     border: bool | None = None, reductions: bool = True, fallback: bool = True,
-    time_limit: float | None = None, **options: Any,
+    time_limit: float | None = None, max_memory: Any = DEFAULT_MAX_MEMORY, **options: Any,
 ) -> Result:
     """Solve a design; see :meth:`mechopt.Design.solve` for the user-facing options.
 
@@ -87,15 +90,25 @@ def solve(
         Re-solve without a reduction (or with another solver) when an answer is rejected.
     time_limit : float, optional
         Seconds for the whole pipeline; on expiry the status is ``time_limit``.
+    max_memory : str or int, optional
+        Refuse, before building anything, an LP whose estimated memory exceeds this
+        (``"4GB"`` by default; ``None``: no limit); the :class:`~mechopt.errors.SizeError`
+        names the size and what would fit (:mod:`mechopt.limits`).
     **options
         Backend options (HiGHS options by name; cvxpy: ``constraints=``, ``objective=``, ``solver=``).
     """
     if backend not in BACKENDS:
         raise SolverError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     start = time.perf_counter()
-    deadline = None if time_limit is None else start + float(time_limit)
-    if time_limit is not None and not (np.isfinite(time_limit) and time_limit > 0):
+    if backend == "highs":  # names and values against HiGHS's own list, before any work
+        checked = validate_options({**options, **({} if time_limit is None else {"time_limit": time_limit})})
+        time_limit = checked.pop("time_limit", None)
+    if time_limit is not None and not (isinstance(time_limit, (int, float)) and np.isfinite(time_limit)
+                                       and time_limit > 0):
         raise SpecError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    deadline = None if time_limit is None else start + float(time_limit)
+    check_size(design, max_memory=max_memory, ic_generation=ic_generation, border=border, reductions=reductions,
+               backend=backend, certify=certify, exact=exact)
     custom = backend == "cvxpy" and (options.get("constraints") is not None or options.get("objective") is not None)
     if custom and certify:
         raise SpecError("certify=True cannot be used with user constraints or objectives (cvxpy backend): the "
@@ -299,15 +312,17 @@ def recover_and_verify(design: Design, lp: LinearProgram, out, certify: bool = F
     """
     from .mechanism import Mechanism
 
-    def call(stage, fn, *args):
-        return timed(stage, fn, *args) if timed is not None else fn(*args)
+    def call(stage, fn, *args, **kwargs):
+        return timed(stage, fn, *args, **kwargs) if timed is not None else fn(*args, **kwargs)
 
     result = Result(design, lp, out, Status(out.status), certify=certify, message=out.message)
     if out.z is not None and np.all(np.isfinite(out.z)):
         x, p = call("recover", mechanism_arrays, lp, out.z)
         x = np.where(np.abs(x) < 1e-12, 0.0, x)
         result.mechanism = Mechanism(design.env, x, p, name="LP optimum")
-        result.verification = call("verify", result.mechanism.check, design)
+        user_objective = bool(out.stats.get("user_objective") or out.stats.get("user_terms"))
+        objective = None if user_objective or out.status != "optimal" else out.objective
+        result.verification = call("verify", result.mechanism.check, design, objective=objective)
         ok = bool(result.verification.get("ok"))
         log.info("verify   %s (worst violation %.2e)", "ok" if ok else "REJECTED",
                  max(result.verification.get("max_violation", {}).values(), default=0.0))

@@ -110,6 +110,8 @@ class Result:
                     df = self.lp.labels(f.name).copy()
                     df["dual"] = y[f.start: f.stop]
                     self._duals[f.name] = df
+            if getattr(self.output, "user_duals", None) is not None:  # cvxpy backend: user constraints
+                self._duals["user"] = self.output.user_duals
         return self._duals
 
     @property
@@ -172,7 +174,7 @@ class Result:
         lines = [head]
         if self.message:
             lines.append(f"  message : {self.message}")
-        lines.append(f"  design  : {self.design.describe()}")
+        lines.append(f"  design  : {self.output.stats.get('description') or self.design.describe()}")
         lines.append(f"  env     : {self.design.env!r}")
         if self.lp is not None:
             s = self.lp.sizes

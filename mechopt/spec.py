@@ -27,6 +27,7 @@ All data are stored exactly (Fractions, see :mod:`mechopt.exact`) and as float64
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -37,11 +38,31 @@ import numpy as np
 import pandas as pd
 
 from .errors import MechoptError, SpecError
-from .exact import as_float, exact_array, to_fraction
+from .exact import as_float as _as_float
+from .exact import exact_array, to_fraction
 
 __all__ = ["grid", "discretize", "Discretization", "Agent", "Environment"]
 
 PROB_TOL = 1e-9
+MAX_TYPES = 2_000_000  # types per agent (and grid/discretize points): each is an exact Fraction in memory
+
+
+def as_float(values: np.ndarray, what: str = "data") -> np.ndarray:
+    """Float64 copy of an exact array; a number beyond float range is a :class:`SpecError`."""
+    try:
+        return _as_float(values)
+    except OverflowError:
+        raise SpecError(
+            f"{what} has a number beyond the float range (|x| > 1.8e308); rescale the data"
+        ) from None
+
+
+def _check_count(n: Any, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise SpecError(f"{what} must be a positive integer, got {n!r}")
+    if n > MAX_TYPES:
+        raise SpecError(f"{what}={n:,} is too many points (at most {MAX_TYPES:,}); use fewer points")
+    return int(n)
 
 
 def grid(lo: Any, hi: Any, n: int) -> np.ndarray:
@@ -60,8 +81,7 @@ def grid(lo: Any, hi: Any, n: int) -> np.ndarray:
         Object array of shape ``(n,)`` holding Fractions: ``grid(0, 1, 6)`` is
         ``0, 1/5, 2/5, 3/5, 4/5, 1``.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise SpecError(f"grid size n must be a positive integer, got {n!r}")
+    n = _check_count(n, "grid size n")
     a = _decimal_fraction(lo, "grid lower end")
     b = _decimal_fraction(hi, "grid upper end")
     if n == 1:
@@ -69,7 +89,10 @@ def grid(lo: Any, hi: Any, n: int) -> np.ndarray:
     if not a < b:
         raise SpecError(f"grid needs lo < hi, got lo={lo}, hi={hi}")
     step = (b - a) / (n - 1)
-    return np.array([a + j * step for j in range(n)], dtype=object)
+    # a + j·step over one common denominator: integer arithmetic, no Fraction addition per point
+    den = a.denominator * step.denominator // math.gcd(a.denominator, step.denominator)
+    first, inc = a.numerator * (den // a.denominator), step.numerator * (den // step.denominator)
+    return np.array([Fraction(first + j * inc, den) for j in range(n)], dtype=object)
 
 
 def _decimal_fraction(x: Any, what: str) -> Fraction:
@@ -115,11 +138,13 @@ def discretize(dist: Any, n: int, method: str = "midpoint", support: tuple | Non
     O(1/n) under either method; results quoted by mechopt's tests say which
     method they use.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise SpecError(f"discretize: n must be a positive integer, got {n!r}")
+    n = _check_count(n, "discretize: n")
     if not hasattr(dist, "cdf") or not hasattr(dist, "ppf"):
         raise SpecError("discretize expects a frozen scipy.stats distribution, e.g. scipy.stats.beta(2, 2)")
-    lo, hi = (float(v) for v in (support if support is not None else dist.support()))
+    try:
+        lo, hi = (float(v) for v in (support if support is not None else dist.support()))
+    except (TypeError, ValueError):
+        raise SpecError(f"discretize: support must be two numbers (lo, hi), got {support!r}") from None
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise SpecError(
             f"discretize: the distribution's support [{lo}, {hi}] is unbounded; pass support=(lo, hi)"
@@ -141,9 +166,18 @@ def discretize(dist: Any, n: int, method: str = "midpoint", support: tuple | Non
     return Discretization(types, masses / masses.sum())
 
 
+def _exact_sum(values: Any) -> Fraction:
+    """Exact sum of Fractions, adding numerators per denominator (fast when few denominators occur)."""
+    by_den: dict[int, int] = {}
+    for f in values:
+        f = f if isinstance(f, Fraction) else Fraction(f)
+        by_den[f.denominator] = by_den.get(f.denominator, 0) + f.numerator
+    return sum((Fraction(num, den) for den, num in by_den.items()), Fraction(0))
+
+
 def _normalized_prior(prior: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
     """Validate probabilities and return them exactly normalized (object array)."""
-    arr = np.asarray(as_float(exact_array(prior, what)))
+    arr = np.asarray(as_float(exact_array(prior, what), what))
     if arr.shape != shape:
         raise SpecError(f"{what} has shape {arr.shape} but the types need shape {shape}; give one weight per type")
     if np.any(arr < 0):
@@ -152,7 +186,7 @@ def _normalized_prior(prior: Any, shape: tuple[int, ...], what: str) -> np.ndarr
     if abs(total - 1) > PROB_TOL * max(1, arr.size):
         raise SpecError(f"{what} sums to {total:.12g}, not 1; normalize the weights")
     exact = exact_array(prior, what)
-    exact_total = sum(exact.flat, Fraction(0))
+    exact_total = _exact_sum(exact.flat)
     return exact if exact_total == 1 else exact / exact_total
 
 
@@ -195,31 +229,26 @@ class Agent:
                 f"types of agent {self.name!r} must be a non-empty list of numbers (T,) or of vectors (T, d),"
                 f" got shape {t_exact.shape}"
             )
-        if t_exact.ndim == 1 and np.any(np.diff(as_float(t_exact)) <= 0) and not _strictly_increasing(t_exact):
+        t_float = as_float(t_exact, f"types of agent {self.name!r}")
+        if t_exact.ndim == 1 and np.any(np.diff(t_float) <= 0) and not _strictly_increasing(t_exact):
             raise SpecError(f"types of agent {self.name!r} must be strictly increasing; sort them (and their prior)")
         if t_exact.ndim == 2 and len({tuple(r) for r in t_exact}) < t_exact.shape[0]:
             raise SpecError(f"types of agent {self.name!r} contain duplicate type vectors")
         T = t_exact.shape[0]
+        if T > MAX_TYPES:
+            raise SpecError(f"agent {self.name!r} has {T:,} types (at most {MAX_TYPES:,}); use fewer types")
         if prior is None:
             p_exact = np.array([Fraction(1, T)] * T, dtype=object)
         else:
             p_exact = _normalized_prior(prior, (T,), f"prior of agent {self.name!r}")
-        o_exact = None
-        if self.outside is not None:
-            o_exact = exact_array(self.outside, f"outside option of agent {self.name!r}")
-            if o_exact.ndim == 0:
-                o_exact = np.array([o_exact.item()] * T, dtype=object)
-            if o_exact.shape != (T,):
-                raise SpecError(
-                    f"outside option of agent {self.name!r} has shape {o_exact.shape}; give one number per type ({T})"
-                )
+        o_exact = _outside_array(self.name, self.outside, T)
         object.__setattr__(self, "types_exact", t_exact)
         object.__setattr__(self, "prior_exact", p_exact)
         object.__setattr__(self, "outside_exact", o_exact)
-        object.__setattr__(self, "types", as_float(t_exact))
-        object.__setattr__(self, "prior", as_float(p_exact))
+        object.__setattr__(self, "types", t_float)
+        object.__setattr__(self, "prior", as_float(p_exact, f"prior of agent {self.name!r}"))
         if o_exact is not None:
-            object.__setattr__(self, "outside", as_float(o_exact))
+            object.__setattr__(self, "outside", as_float(o_exact, f"outside option of agent {self.name!r}"))
 
     @property
     def n_types(self) -> int:
@@ -239,8 +268,14 @@ class Agent:
         return [tuple(float(v) for v in row) for row in self.types]
 
     def with_outside(self, outside: Any) -> Agent:
-        """A copy with another outside option."""
-        return Agent(self.name, self.types_exact, self.prior_exact, outside)
+        """A copy with another outside option (types and prior are not validated again)."""
+        new = object.__new__(Agent)
+        for key in ("name", "types", "prior", "types_exact", "prior_exact"):
+            object.__setattr__(new, key, getattr(self, key))
+        o_exact = _outside_array(self.name, outside, self.n_types)
+        object.__setattr__(new, "outside_exact", o_exact)
+        object.__setattr__(new, "outside", None if o_exact is None else as_float(o_exact))
+        return new
 
     def with_types(self, types: Any, prior: Any = None) -> Agent:
         """A copy with other types and prior (the outside option is reset)."""
@@ -250,6 +285,18 @@ class Agent:
         t = self.types
         desc = f"{t.shape[0]} types in [{t.min():g}, {t.max():g}]" if self.is_scalar else f"{t.shape[0]} type vectors"
         return f"Agent({self.name!r}, {desc})"
+
+
+def _outside_array(name: str, outside: Any, T: int) -> np.ndarray | None:
+    """An outside option as an exact array of shape (T,) (a number is used for every type)."""
+    if outside is None:
+        return None
+    o_exact = exact_array(outside, f"outside option of agent {name!r}")
+    if o_exact.ndim == 0:
+        o_exact = np.array([o_exact.item()] * T, dtype=object)
+    if o_exact.shape != (T,):
+        raise SpecError(f"outside option of agent {name!r} has shape {o_exact.shape}; give one number per type ({T})")
+    return o_exact
 
 
 def _strictly_increasing(exact: np.ndarray) -> bool:
@@ -293,6 +340,8 @@ class Environment:
         kind: str = "table",
         meta: dict | None = None,
     ) -> None:
+        if isinstance(agents, Agent) or not isinstance(agents, Sequence):
+            raise SpecError("an environment needs a list of mechopt.Agent objects, e.g. [mo.Agent(...), ...]")
         agents = tuple(agents)
         if not agents or not all(isinstance(a, Agent) for a in agents):
             raise SpecError("an environment needs a non-empty list of mechopt.Agent objects")
@@ -300,6 +349,8 @@ class Environment:
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise SpecError(f"agent names must be unique; {dup} appear more than once")
+        if isinstance(outcomes, (str, bytes)) or not isinstance(outcomes, Sequence):
+            raise SpecError(f"outcomes must be a list of labels, e.g. ['no', 'yes'], got {outcomes!r}")
         outcomes = tuple(str(o) for o in outcomes)
         if not outcomes:
             raise SpecError("an environment needs at least one outcome")
@@ -313,6 +364,8 @@ class Environment:
             values = [values[n] for n in names]
         if callable(values):
             values = [values] * len(agents)
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+            raise SpecError(f"values must be one table (types x outcomes) per agent, got {type(values).__name__}")
         values = list(values)
         if len(values) != len(agents):
             raise SpecError(f"give one value table per agent: {len(agents)} agents but {len(values)} tables")
@@ -327,7 +380,7 @@ class Environment:
         if prior is not None:
             joint = _normalized_prior(prior, shape, "joint prior")
             marg = [
-                np.array([sum(x.flat, Fraction(0)) for x in np.moveaxis(joint, i, 0)], dtype=object)
+                np.array([_exact_sum(x.flat) for x in np.moveaxis(joint, i, 0)], dtype=object)
                 for i in range(len(agents))
             ]
             agents = tuple(Agent(a.name, a.types_exact, m, a.outside_exact) for a, m in zip(agents, marg))
@@ -335,9 +388,11 @@ class Environment:
         self.outcomes: tuple[str, ...] = outcomes
         self.is_private: bool = not interdependent
         self.values_exact: tuple[np.ndarray, ...] = tuple(v_exact)
-        self.values: tuple[np.ndarray, ...] = tuple(as_float(v) for v in v_exact)
+        self.values: tuple[np.ndarray, ...] = tuple(
+            as_float(v, f"values of agent {a.name!r}") for a, v in zip(agents, v_exact)
+        )
         self.cost_exact: np.ndarray = c_exact
-        self.cost: np.ndarray = as_float(c_exact)
+        self.cost: np.ndarray = as_float(c_exact, "cost")
         self.outside_exact: tuple[np.ndarray, ...] = tuple(
             a.outside_exact if a.outside_exact is not None else np.array([Fraction(0)] * a.n_types, dtype=object)
             for a in agents

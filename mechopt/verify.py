@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .numbers import RELATIVE, Tolerances, data_scale
+
 if TYPE_CHECKING:  # pragma: no cover
     from .spec import Environment
 
-__all__ = ["violations", "violations_interdependent", "verify", "PROPERTY_NAMES", "DEFAULT_TOL"]
+__all__ = ["violations", "violations_interdependent", "verify", "mechanism_value", "PROPERTY_NAMES", "DEFAULT_TOL"]
 
-DEFAULT_TOL = 1e-6
+DEFAULT_TOL = RELATIVE  # relative to the data's scale, see mechopt.numbers
 
 PROPERTY_NAMES = (
     "dsic", "bic", "ex_post_ir", "interim_ir", "ex_ante_ir",
@@ -63,18 +65,27 @@ def violations(env: Environment, x: np.ndarray, p: np.ndarray) -> dict[str, floa
     Returns
     -------
     dict
-        Keys ``lottery`` and the names in :data:`PROPERTY_NAMES`; values are the
-        worst violations (``≤ 0`` means the property holds).
+        Keys ``finite`` (number of NaN/inf entries in x and p), ``lottery``,
+        ``deterministic`` (largest ``1 − max_k x(s, k)``) and the names in
+        :data:`PROPERTY_NAMES`; values are the worst violations (``≤ 0`` means
+        the property holds).  With a non-finite entry every violation is ``inf``.
     """
-    if not getattr(env, "is_private", True):
-        return violations_interdependent(env, x, p)
     x = np.asarray(x, dtype=float)
     p = np.asarray(p, dtype=float)
     S, K, n = env.n_profiles, env.n_outcomes, env.n_agents
     if x.shape != (S, K) or p.shape != (S, n):
         raise ValueError(f"mechanism arrays have shapes {x.shape}, {p.shape}; expected {(S, K)}, {(S, n)}")
-    out: dict[str, float] = {}
+    if not (np.isfinite(x).all() and np.isfinite(p).all()):
+        # NaN compares false with everything (max(0, nan) = 0): a mechanism with a
+        # non-finite entry satisfies nothing.
+        bad = float(np.count_nonzero(~np.isfinite(x)) + np.count_nonzero(~np.isfinite(p)))
+        return {"finite": bad, "lottery": np.inf, "deterministic": np.inf, "ex_post_ic": np.inf,
+                **{k: np.inf for k in PROPERTY_NAMES}}
+    if not getattr(env, "is_private", True):
+        return violations_interdependent(env, x, p)
+    out: dict[str, float] = {"finite": 0.0}
     out["lottery"] = float(max(np.abs(x.sum(axis=1) - 1).max(), (-x).max()))
+    out["deterministic"] = float((1 - x.max(axis=1)).max())  # distance of the lottery from a point mass
     dsic = bic = ex_post_ir = interim_ir = ex_ante_ir = -np.inf
     for i in range(n):
         V, U = env.values[i], env.outside[i]
@@ -108,11 +119,6 @@ def violations(env: Environment, x: np.ndarray, p: np.ndarray) -> dict[str, floa
     return out
 
 
-def _scale(env: Environment) -> float:
-    vmax = max(float(np.abs(V).max()) for V in env.values)
-    return max(1.0, vmax, float(np.abs(env.cost).max()))
-
-
 FAMILY_OF = {
     "ic": {"dsic": "dsic", "bic": "bic", "ex_post": "ex_post_ic"},
     "ir": {"ex_post": "ex_post_ir", "interim": "interim_ir", "ex_ante": "ex_ante_ir"},
@@ -120,8 +126,42 @@ FAMILY_OF = {
 }
 
 
+def mechanism_value(env: Environment, x: np.ndarray, p: np.ndarray, objective: str) -> float | None:
+    """Expected value of a named objective for the mechanism ``(x, p)``.
+
+    Parameters
+    ----------
+    env : Environment
+    x, p : ndarray
+        Allocation ``(S, K)`` and payments ``(S, n)``.
+    objective : str
+        ``revenue`` E[Σ p − c], ``welfare`` E[Σ v − c], ``utility`` E[Σ (v − p)],
+        ``gains`` (welfare − Σ_i E[U_i]) or ``feasibility`` (0).
+
+    Returns
+    -------
+    float or None
+        None for an objective this checker does not know (e.g. a user callable).
+    """
+    prior = env.joint_prior.reshape(-1)
+    W = env.welfare_table
+    welfare = float(prior @ (x * W).sum(axis=1))
+    if objective == "revenue":
+        return float(prior @ (p.sum(axis=1) - x @ env.cost))
+    if objective == "welfare":
+        return welfare
+    if objective == "utility":
+        return float(prior @ ((x * (W + env.cost[None, :])).sum(axis=1) - p.sum(axis=1)))
+    if objective == "gains":
+        return welfare - float(sum(a.prior @ U for a, U in zip(env.agents, env.outside)))
+    if objective == "feasibility":
+        return 0.0
+    return None
+
+
 def verify(
-    env: Environment, x: np.ndarray, p: np.ndarray, design=None, tol: float = DEFAULT_TOL
+    env: Environment, x: np.ndarray, p: np.ndarray, design=None, tol: float = DEFAULT_TOL,
+    objective: float | None = None,
 ) -> dict:
     """Check a mechanism against a design's requirements.
 
@@ -131,32 +171,70 @@ def verify(
     x, p : ndarray
         Allocation ``(S, K)`` and payments ``(S, n)``.
     design : Design, optional
-        The requirements (ic, ir, budget, allocation).  Without it every
-        property is reported but ``ok`` only covers the lottery conditions.
+        The requirements (ic, ir, budget, allocation, deterministic, objective).
+        Without it every property is reported but ``ok`` only covers the
+        lottery conditions and finiteness.
     tol : float
-        Allowed violation, relative to the largest value or cost (at least 1).
+        Allowed violation *relative to the data's scale* (largest absolute
+        value, cost or outside option, see :mod:`mechopt.numbers`): values in
+        units of 1e-9 are checked to ``tol · 1e-9``.  Lottery and determinism
+        conditions (probabilities) are checked to ``tol``.
+    objective : float, optional
+        The objective value a solver reported.  With a design whose objective
+        is named (revenue, welfare, utility, gains, feasibility), the
+        mechanism's own value must match it within the tolerance (scaled by
+        ``max(scale, |objective|)``); reported as ``max_violation["objective"]``.
 
     Returns
     -------
     dict
-        ``ok`` (bool), ``tol`` (absolute tolerance used), ``max_violation``
-        (per family asked for: ``lottery``, ``ic``, ``ir``, ``budget``,
-        ``efficiency``; 0.0 when satisfied to the last bit), ``properties``
-        (every property → bool) and ``raw`` (every worst violation).
+        ``ok`` (bool), ``tol`` (absolute tolerance in value units),
+        ``max_violation`` (per family checked: ``finite``, ``lottery``, ``ic``,
+        ``ir``, ``budget``, ``efficiency``, ``deterministic``, ``objective``;
+        0.0 when satisfied to the last bit), ``properties`` (every property →
+        bool) and ``raw`` (every worst violation).
     """
+    if design is not None and not all(hasattr(design, k) for k in ("ic", "ir", "budget", "allocation")):
+        from .errors import SpecError
+
+        raise SpecError(f"verify/check: design must be a mechopt.Design, got {design!r}")
+    x = np.asarray(x, dtype=float)
+    p = np.asarray(p, dtype=float)
     raw = violations(env, x, p)
-    abs_tol = tol * _scale(env)
+    scale = data_scale(env)
+    if not np.isfinite(scale):
+        tols = Tolerances(scale, tol, 0.0, 0.0)
+    else:
+        tols = Tolerances.for_scale(scale, tol)
+    value_tol, prob_tol = tols.feasibility, tols.probability
     fam = {"lottery": max(0.0, raw["lottery"])}
+    limit = {"lottery": prob_tol}
+    if raw["finite"]:
+        fam["finite"], limit["finite"] = raw["finite"], 0.0
     if design is not None:
         for family, option in (("ic", design.ic), ("ir", design.ir), ("budget", design.budget)):
-            if option != "none":
+            if option != "none" and option in FAMILY_OF[family]:
                 fam[family] = max(0.0, raw[FAMILY_OF[family][option]])
+                limit[family] = value_tol
         if design.allocation == "efficient":
             fam["efficiency"] = max(0.0, raw["efficient"])
-    props = {name: bool(raw[name] <= abs_tol) for name in PROPERTY_NAMES}
+            limit["efficiency"] = value_tol
+        if getattr(design, "deterministic", False):
+            fam["deterministic"] = max(0.0, raw["deterministic"])
+            limit["deterministic"] = prob_tol
+        if objective is not None:
+            own = mechanism_value(env, x, p, design.objective) if raw["finite"] == 0 else np.inf
+            if own is not None:
+                gap = abs(float(objective) - own)
+                fam["objective"] = gap if np.isfinite(gap) else np.inf
+                limit["objective"] = (
+                    max(tol, tols.relative) * max(scale, abs(float(objective))) if np.isfinite(objective) else 0.0
+                )
+                raw["objective"] = own
+    props = {name: bool(raw[name] <= value_tol) for name in PROPERTY_NAMES}
     return {
-        "ok": bool(all(v <= abs_tol for v in fam.values())),
-        "tol": abs_tol,
+        "ok": bool(all(fam[k] <= limit[k] for k in fam)),
+        "tol": value_tol,
         "max_violation": fam,
         "properties": props,
         "raw": raw,
@@ -194,7 +272,13 @@ def violations_interdependent(env: Environment, x: np.ndarray, p: np.ndarray) ->
     shape, S, K, n = env.shape, env.n_profiles, env.n_outcomes, env.n_agents
     if x.shape != (S, K) or p.shape != (S, n):
         raise ValueError(f"mechanism arrays have shapes {x.shape}, {p.shape}; expected {(S, K)}, {(S, n)}")
-    out: dict[str, float] = {"lottery": float(max(np.abs(x.sum(axis=1) - 1).max(), (-x).max()))}
+    if not (np.isfinite(x).all() and np.isfinite(p).all()):  # a non-finite entry satisfies nothing
+        bad = float(np.count_nonzero(~np.isfinite(x)) + np.count_nonzero(~np.isfinite(p)))
+        return {"finite": bad, "lottery": np.inf, "deterministic": np.inf, "ex_post_ic": np.inf,
+                **{k: np.inf for k in PROPERTY_NAMES}}
+    out: dict[str, float] = {"finite": 0.0,
+                             "lottery": float(max(np.abs(x.sum(axis=1) - 1).max(), (-x).max())),
+                             "deterministic": float((1 - x.max(axis=1)).max())}
     worst = dict.fromkeys(("dsic", "bic", "ex_post_ic", "ex_post_ir", "interim_ir", "ex_ante_ir"), -np.inf)
     for i in range(n):
         T, U = shape[i], env.outside[i]

@@ -223,7 +223,7 @@ def test_rejected_answer_is_unverified_with_objective_and_message(monkeypatch):
     from mechopt import mechanism
 
     monkeypatch.setattr(mechanism.Mechanism, "check",
-                        lambda self, design=None, tol=1e-6: {"ok": False, "tol": 0.0, "max_violation": {"ic": 1.0}})
+                        lambda self, design=None, tol=1e-6, objective=None: {"ok": False, "tol": 0.0, "max_violation": {"ic": 1.0}})
     env = mo.single_item([mo.Agent("b1", [1, 2])])
     r = mo.Design(env, ic="dsic", ir="ex_post").solve(fallback=False)
     assert r.status == Status.UNVERIFIED and r.status == "unverified"

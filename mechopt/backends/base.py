@@ -47,4 +47,5 @@ class SolveOutput:
     primal_ray: np.ndarray | None = None
     basis: Basis | None = None
     message: str = ""
+    user_duals: Any = None  # cvxpy backend: DataFrame (constraint, …, dual) of user constraints
     stats: dict[str, Any] = field(default_factory=dict)

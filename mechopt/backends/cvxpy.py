@@ -34,15 +34,20 @@ from .base import SolveOutput
 if TYPE_CHECKING:  # pragma: no cover
     from ..compile import LinearProgram
 
+# cvxpy status -> (mechopt status, message).  "*_inaccurate" keeps the status but always says so;
+# infeasibility claims are confirmed by a second solve (see _resolve_infeasible).
 _STATUS = {
-    "optimal": "optimal",
-    "infeasible": "infeasible",
-    "unbounded": "unbounded",
-    "optimal_inaccurate": "optimal",
-    "infeasible_inaccurate": "infeasible",
-    "unbounded_inaccurate": "unbounded",
-    "user_limit": "time_limit",
+    "optimal": ("optimal", ""),
+    "infeasible": ("infeasible", ""),
+    "unbounded": ("unbounded", ""),
+    "optimal_inaccurate": ("optimal", "cvxpy reports optimal_inaccurate: the solver stopped at "
+                           "reduced accuracy; the independent verifier decides"),
+    "infeasible_inaccurate": ("infeasible", "cvxpy reports infeasible_inaccurate"),
+    "unbounded_inaccurate": ("unbounded", "cvxpy reports unbounded_inaccurate"),
+    "infeasible_or_unbounded": ("infeasible", "cvxpy reports infeasible_or_unbounded"),
+    "user_limit": ("time_limit", "the solver stopped at a user limit (time or iterations)"),
 }
+_CHECK_FEASIBILITY = ("infeasible", "infeasible_inaccurate", "infeasible_or_unbounded", "unbounded_inaccurate")
 
 
 class CvxpyModel:
@@ -84,13 +89,134 @@ class CvxpyModel:
         return self.expected(cp.multiply(self.x, vals).sum(axis=1) - self.p.sum(axis=1))
 
 
+def _user_constraints(extra: Any) -> list[tuple[str, Any]]:
+    """(label, constraint) pairs from what a ``constraints=`` callable returned.
+
+    A dict ``{name: constraint}`` names them; a list or a single constraint is
+    labelled by cvxpy's own text of the constraint.
+    """
+    import cvxpy as cp
+
+    if isinstance(extra, dict):
+        items = [(str(k), v) for k, v in extra.items()]
+    elif isinstance(extra, (list, tuple)):
+        items = [(None, v) for v in extra]
+    else:
+        items = [(None, extra)]
+    out = []
+    for j, (label, con) in enumerate(items):
+        if not isinstance(con, cp.constraints.constraint.Constraint):
+            raise SolverError(
+                f"constraints= must return cvxpy constraints (e.g. m.x[:, 1] <= 0.9), got {type(con).__name__}"
+            )
+        if label is None:
+            text = str(con)
+            label = f"c{j}: {text}" if len(text) <= 60 else f"c{j}"
+        out.append((label, con))
+    return out
+
+
+def _user_duals(user: list[tuple[str, Any]]):
+    """Duals of user constraints in mechopt's convention: one row per scalar entry.
+
+    For ``expr >= rhs`` (or ``expr <= rhs``) the dual is λ ≥ 0, the value lost per
+    unit tightening (λ = −∂value/∂rhs for ``≥``, +∂value/∂rhs for ``≤``); for
+    ``lhs == rhs`` λ = −∂value/∂rhs (cvxpy's sign, negated, as for the model's
+    equality rows).
+    """
+    import cvxpy as cp
+    import pandas as pd
+
+    rows = []
+    for label, con in user:
+        if con.dual_value is None:
+            return None
+        d = np.asarray(con.dual_value, dtype=float).reshape(-1)
+        equality = isinstance(con, (cp.constraints.Equality, cp.constraints.Zero))
+        sense = "==" if equality else "<=" if isinstance(con, cp.constraints.Inequality) else type(con).__name__
+        for e, v in enumerate(-d if equality else d):
+            rows.append((label if d.size == 1 else f"{label}[{e}]", label, e, sense, float(v)))
+    return pd.DataFrame(rows, columns=["constraint", "name", "entry", "sense", "dual"])
+
+
+def _describe(lp: LinearProgram, objective: Callable | None, user: list[tuple[str, Any]]) -> str:
+    """The design's one-line description with a user objective named and user constraints listed."""
+    text = lp.design.describe()
+    if objective is not None:
+        name = getattr(objective, "__name__", "")
+        name = "a user objective" if not name or name == "<lambda>" else f"user objective {name}"
+        head, _, tail = text.partition(" s.t. ")
+        text = f"maximize {name} s.t. {tail}" if tail else f"maximize {name}"
+    if user:
+        text += "; user constraints: " + ", ".join(label for label, _ in user)
+    return text
+
+
+def _call(fn: Callable, model: CvxpyModel, key: str):
+    """Call a user function on the model; its failure is reported as a one-line SolverError."""
+    try:
+        return fn(model)
+    except Exception as exc:  # user code: any failure is the user's input
+        raise SolverError(f"the {key}= function failed: {type(exc).__name__}: {exc}") from None
+
+
+def _solve_problem(problem, opts: dict, verbose: bool) -> str:
+    import cvxpy as cp
+
+    try:
+        problem.solve(solver="HIGHS", verbose=verbose, **opts)
+    except cp.error.SolverError as exc:
+        return f"error: {exc}"
+    return str(problem.status)
+
+
+def _resolve_infeasible(cons: list, opts: dict, verbose: bool) -> str:
+    """Second solve with a zero objective: tells infeasible from unbounded."""
+    import cvxpy as cp
+
+    return _solve_problem(cp.Problem(cp.Maximize(0), cons), opts, verbose)
+
+
 def solve(lp: LinearProgram, constraints: Callable | None = None, objective: Callable | None = None,
           time_limit: float | None = None, verbose: bool = False, **options: Any) -> SolveOutput:
-    """Solve ``lp`` through cvxpy (HiGHS), optionally with user constraints/objective."""
+    """Solve ``lp`` through cvxpy (HiGHS), optionally with user constraints/objective.
+
+    Parameters
+    ----------
+    lp : LinearProgram
+    constraints : callable, optional
+        ``m -> constraint | list | dict[name, constraint]`` on a :class:`CvxpyModel`.
+        Their duals come back in ``SolveOutput.user_duals`` (``result.duals["user"]``).
+    objective : callable, optional
+        ``m -> expression`` to maximize instead of the design's objective.
+    time_limit : float, optional
+        Seconds.
+    verbose : bool
+    **options
+        HiGHS options (validated by :func:`mechopt.backends.options.validate_options`).
+
+    Returns
+    -------
+    SolveOutput
+        ``status`` translated from cvxpy: an "infeasible" or
+        "infeasible_or_unbounded" answer is confirmed by a second solve with a
+        zero objective (feasible there means unbounded); ``*_inaccurate`` keeps
+        its status with ``message`` saying so.
+    """
     try:
         import cvxpy as cp
     except ImportError as exc:  # pragma: no cover
         raise SolverError("the cvxpy backend needs cvxpy; pip install cvxpy") from exc
+    from .options import validate_options
+
+    opts = validate_options(
+        {**options, "verbose": verbose, **({} if time_limit is None else {"time_limit": time_limit})}
+    )
+    verbose = opts.pop("verbose")
+    for key in ("max_memory", "exact"):  # mechopt-level options, handled before the backend
+        opts.pop(key, None)
+    if isinstance(opts.get("presolve"), bool):
+        opts["presolve"] = "choose" if opts["presolve"] else "off"
     model = CvxpyModel(lp)
     z = model.z
     cons, index = [], []
@@ -112,34 +238,55 @@ def solve(lp: LinearProgram, constraints: Callable | None = None, objective: Cal
     if finite_ub.any():
         cons.append(z[np.flatnonzero(finite_ub)] <= lp.ub[finite_ub])
     n_model = len(index)
-    if constraints is not None:
-        extra = constraints(model)
-        cons.extend(extra if isinstance(extra, (list, tuple)) else [extra])
-    goal = objective(model) if objective is not None else lp.c @ z + float(lp.offset)
+    for key, fn in (("constraints", constraints), ("objective", objective)):
+        if fn is not None and not callable(fn):
+            raise SolverError(f"{key}= must be a function of the cvxpy model (m -> ...), got {type(fn).__name__}")
+    user = _user_constraints(_call(constraints, model, "constraints")) if constraints is not None else []
+    cons.extend(con for _, con in user)
+    goal = _call(objective, model, "objective") if objective is not None else lp.c @ z + float(lp.offset)
+    if objective is not None and (not isinstance(goal, cp.Expression) or goal.size != 1):
+        raise SolverError("objective= must return one scalar cvxpy expression (e.g. m.revenue + 0.5 * m.welfare)")
     if lp.integer.any():
         zi = cp.Variable(lp.A.shape[1], integer=True)
         cons.append(z[lp.integer] == zi[lp.integer])
-    problem = cp.Problem(cp.Maximize(goal), cons)
-    opts = dict(options)
-    if time_limit is not None:
-        opts["time_limit"] = float(time_limit)
-    start = time.perf_counter()
     try:
-        problem.solve(solver="HIGHS", verbose=verbose, **opts)
-    except cp.error.SolverError as exc:
-        return SolveOutput("error", stats={"name": "cvxpy", "seconds": time.perf_counter() - start,
-                                           "raw_status": str(exc)})
-    seconds = time.perf_counter() - start
-    status = _STATUS.get(problem.status, "error")
-    out = SolveOutput(status, stats={"name": "cvxpy", "seconds": seconds, "raw_status": problem.status,
-                                     "mip": bool(lp.integer.any())})
-    if status == "optimal" and z.value is not None:
+        problem = cp.Problem(cp.Maximize(goal), cons)
+    except (cp.error.DCPError, ValueError) as exc:
+        raise SolverError(f"the user objective or constraints are not linear in m.x, m.p: {exc}") from None
+    if not problem.is_dcp():
+        raise SolverError("the user objective and constraints (constraints=, objective=) must be linear in m.x, m.p")
+    start = time.perf_counter()
+    raw = _solve_problem(problem, opts, verbose)
+    stats = {"name": "cvxpy", "raw_status": raw, "mip": bool(lp.integer.any()),
+             "description": _describe(lp, objective, user), "user_objective": objective is not None}
+    if raw.startswith("error"):
+        stats["seconds"] = time.perf_counter() - start
+        return SolveOutput("error", message=raw, stats=stats)
+    status, message = _STATUS.get(raw, ("error", f"cvxpy returned status {raw!r}"))
+    if raw in _CHECK_FEASIBILITY:
+        check = _resolve_infeasible(cons, opts, verbose)
+        stats["resolve_status"] = check
+        if check in ("optimal", "optimal_inaccurate"):
+            status = "unbounded"
+            message = (f"cvxpy reported {raw}; a feasible point exists (second solve), so the LP is unbounded"
+                       + (" (inaccurate)" if raw.endswith("inaccurate") else ""))
+        elif check == "infeasible":
+            status = "infeasible"
+            message = "" if raw == "infeasible" else f"cvxpy reported {raw}; confirmed infeasible by a second solve"
+        else:
+            status = "error"
+            message = f"cvxpy reported {raw} and the feasibility re-solve {check}"
+    stats["seconds"] = time.perf_counter() - start
+    out = SolveOutput(status, message=message, stats=stats)
+    if status in ("optimal", "time_limit") and z.value is not None:
         out.z = np.asarray(z.value, dtype=float)
-        out.objective = float(problem.value)
+        out.objective = None if problem.value is None else float(problem.value)
         if not lp.integer.any() and all(c.dual_value is not None for c in cons[:n_model]):
             y = np.zeros(lp.A.shape[0])
             for con, (rows, flag) in zip(cons[:n_model], index):
                 d = np.asarray(con.dual_value, dtype=float).reshape(-1)
                 y[rows] = -d if flag else d
             out.row_dual = y
+            if user:
+                out.user_duals = _user_duals(user)
     return out

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from ..errors import SolverError
 from .base import Basis, SolveOutput
+from .options import validate_options
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..compile import LinearProgram
@@ -181,6 +182,10 @@ def solve(lp: LinearProgram, time_limit: float | None = None, verbose: bool = Fa
         ``status`` is one of optimal, infeasible, unbounded, time_limit,
         interrupted, error (``message`` says why for anything but optimal).
     """
+    options = validate_options(
+        {**options, "verbose": verbose, **({} if time_limit is None else {"time_limit": time_limit})}
+    )
+    time_limit, verbose = options.pop("time_limit", None), options.pop("verbose")
     if highspy is None:  # pragma: no cover
         raise SolverError("highspy is not installed; pip install highspy")
     if scale:
