@@ -33,11 +33,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .backends.options import validate_options
 from .compile import compile_design, value_scale
 from .compile.generation import ic_gains, initial_pairs
 from .compile.plan import Plan, lazy_agents, make_plan
 from .compile.reductions import FALLBACK_ORDER, REDUCTIONS
-from .backends.options import validate_options
 from .errors import SolverError, SpecError
 from .limits import DEFAULT_MAX_MEMORY
 from .limits import check as check_size
