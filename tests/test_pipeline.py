@@ -222,8 +222,10 @@ def test_rejected_answer_is_unverified_with_objective_and_message(monkeypatch):
     """With every fallback off, a rejected answer says so and keeps the float objective."""
     from mechopt import mechanism
 
-    monkeypatch.setattr(mechanism.Mechanism, "check",
-                        lambda self, design=None, tol=1e-6, objective=None: {"ok": False, "tol": 0.0, "max_violation": {"ic": 1.0}})
+    def reject(self, design=None, tol=1e-6, objective=None):
+        return {"ok": False, "tol": 0.0, "max_violation": {"ic": 1.0}}
+
+    monkeypatch.setattr(mechanism.Mechanism, "check", reject)
     env = mo.single_item([mo.Agent("b1", [1, 2])])
     r = mo.Design(env, ic="dsic", ir="ex_post").solve(fallback=False)
     assert r.status == Status.UNVERIFIED and r.status == "unverified"
