@@ -13,7 +13,9 @@ from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
 from ..design import Design
-from ..environments import bilateral_trade, multi_item, partnership, public_project, single_item
+from ..environments import (
+    bilateral_trade, interdependent_item, multi_item, partnership, procurement, public_project, single_item,
+)
 from ..errors import ModelFileError
 from ..spec import Agent, Environment, discretize, grid
 from .library import model_path
@@ -272,7 +274,8 @@ def _build_environment(spec: ModelSpec, source: str, grid_n: int | None) -> Envi
     e = spec.environment
     kind = e.kind
     found: list[tuple[str, str]] = []  # independent problems, reported together
-    given = {k for k in ("seller_value", "cost", "items", "valuation", "outcomes") if getattr(e, k) is not None}
+    given = {k for k in ("seller_value", "cost", "items", "valuation", "outcomes", "value", "alpha")
+             if getattr(e, k) is not None}
     for key in sorted(given - _KIND_KEYS[kind]):
         users = [k for k, keys in _KIND_KEYS.items() if key in keys]
         found.append((f"environment.{key}", f"not used by kind {kind!r} (it belongs to {', '.join(users)}); remove it"))
@@ -342,6 +345,16 @@ def _build_environment(spec: ModelSpec, source: str, grid_n: int | None) -> Envi
         if kind == "multi_item":
             return multi_item(agents, items=2 if e.items is None else e.items,
                               valuation=e.valuation or "additive", prior=joint)
+        if kind == "procurement":
+            if e.value is None:
+                raise _where(source, "environment.value", "procurement needs the buyer's value; add value = ...")
+            return procurement(agents, e.value, prior=joint)
+        if kind == "interdependent_item":
+            if e.alpha is None:
+                raise _where(source, "environment.alpha",
+                             "interdependent_item needs alpha (winner i's value is t_i + alpha * sum of the "
+                             "others' types); add alpha = ...")
+            return interdependent_item(agents, alpha=e.alpha, seller_value=e.seller_value or 0, prior=joint)
         # table
         if e.outcomes is None:
             raise _where(source, "environment.outcomes", "kind 'table' needs outcomes = [\"a\", \"b\", ...]; add it")

@@ -123,7 +123,20 @@ def _env_tables(env: Environment) -> dict:
     elif kind == "multi_item":
         e["items"] = int(env.meta["items"])
         e["valuation"] = env.meta["valuation"]
+    elif kind == "procurement":
+        e["value"] = _toml_number(env.meta["value"])
+    elif kind == "interdependent_item":
+        if "alpha" not in env.meta:
+            raise ModelFileError("save: this interdependent environment was built from a value function; model "
+                                 "files describe interdependent_item by alpha (mo.interdependent_item(agents, "
+                                 "alpha=...)); build it that way to save it")
+        e["alpha"] = _toml_number(env.meta["alpha"])
+        if env.meta.get("seller_value", 0) != 0:
+            e["seller_value"] = _toml_number(env.meta["seller_value"])
     elif kind == "table":
+        if not env.is_private:
+            raise ModelFileError("save: a table environment with interdependent values (profile tables) cannot "
+                                 "be written as a model file yet; save its parameters instead")
         e["outcomes"] = list(env.outcomes)
         if any(c != 0 for c in env.cost_exact):
             e["cost"] = _toml_array(env.cost_exact)

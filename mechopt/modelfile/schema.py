@@ -39,10 +39,13 @@ _KIND_KEYS = {
     "public_project": {"cost"},
     "multi_item": {"items", "valuation"},
     "table": {"outcomes", "cost"},
+    "procurement": {"value"},
+    "interdependent_item": {"alpha", "seller_value"},
 }
 
 # The options as Literal types (the JSON Schema lists them; tests check they match mechopt.design.OPTIONS).
-Kind = Literal["single_item", "bilateral_trade", "partnership", "public_project", "multi_item", "table"]
+Kind = Literal["single_item", "bilateral_trade", "partnership", "public_project", "multi_item", "table",
+               "procurement", "interdependent_item"]
 Valuation = Literal["additive", "unit_demand"]
 Method = Literal["midpoint", "quantile"]
 Status = Literal["optimal", "infeasible", "unbounded"]
@@ -321,6 +324,8 @@ class EnvironmentSpec(_Block):
     items: Int | None = None
     valuation: _choice(Valuation) | None = None
     outcomes: list[Str] | None = None
+    value: Num | None = None
+    alpha: Num | None = None
 
 
 class JointPriorSpec(_Block):
