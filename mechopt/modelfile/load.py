@@ -14,7 +14,13 @@ from pydantic_core import PydanticCustomError
 
 from ..design import Design
 from ..environments import (
-    bilateral_trade, interdependent_item, multi_item, partnership, procurement, public_project, single_item,
+    bilateral_trade,
+    interdependent_item,
+    multi_item,
+    partnership,
+    procurement,
+    public_project,
+    single_item,
 )
 from ..errors import ModelFileError
 from ..spec import Agent, Environment, discretize, grid
