@@ -776,13 +776,15 @@ pd.Series({"P(sale), unconstrained optimum": p_sale, "required q": q, "revenue a
            "dual of the constraint": shadow, "finite difference (up)": fd_up, "finite difference (down)": fd_down})
 """),
     md(r"""
-When `result.duals["user"]` is available (the cvxpy backend's duals of user constraints, same sign
-convention as every family), the same number reads
-
-```python
-r_q.duals["user"]["dual"].iloc[0]      # == shadow
-```
-
+mechopt returns the same number with the rest of the duals: `result.duals["user"]` holds the duals of user
+constraints with the sign convention of every family, $\lambda = -\partial(\text{value})/\partial(\text{rhs}) \ge 0$.
+"""),
+    code("""
+user = r_q.duals["user"]
+assert abs(user["dual"].iloc[0] - shadow) < 1e-7
+user
+"""),
+    md(r"""
 Across $q$, the optimal revenue is flat while serving type-$0.5$ bidders is enough (virtual value 0), then
 falls with slope $0.2$, then $0.4$ (type $0.3$ must be served too): the shadow price is minus the virtual value
 of the marginal type.
