@@ -38,7 +38,7 @@ from .compile.generation import ic_gains, initial_pairs
 from .compile.plan import Plan, lazy_agents, make_plan
 from .compile.reductions import FALLBACK_ORDER, REDUCTIONS
 from .errors import SolverError, SpecError
-from .recover import mechanism_arrays
+from .recover import mechanism_arrays, symmetric_rule
 from .result import Result
 from .status import Status
 
@@ -182,9 +182,13 @@ class _Run:
 
         result = Result(self.design, lp, out, Status(out.status), certify=self.certify, message=out.message)
         if out.z is not None and np.all(np.isfinite(out.z)):
-            x, p = self._timed("recover", mechanism_arrays, lp, out.z)
-            x = np.where(np.abs(x) < 1e-12, 0.0, x)
-            result.mechanism = Mechanism(self.design.env, x, p, name="LP optimum")
+            if lp.plan.symmetric:  # identical bidders: an ex post rule, tabulated only if it fits
+                rule = self._timed("recover", symmetric_rule, lp, out.z)
+                result.mechanism = self._timed("recover", Mechanism.from_rule, self.design.env, rule, "LP optimum")
+            else:
+                x, p = self._timed("recover", mechanism_arrays, lp, out.z)
+                x = np.where(np.abs(x) < 1e-12, 0.0, x)
+                result.mechanism = Mechanism(self.design.env, x, p, name="LP optimum")
             result.verification = self._timed("verify", result.mechanism.check, self.design)
             ok = bool(result.verification.get("ok"))
             log.info("verify   %s (worst violation %.2e)", "ok" if ok else "REJECTED",

@@ -144,3 +144,146 @@ def recover_allocation(lp: LinearProgram, z: np.ndarray) -> tuple[np.ndarray, fl
     x[:, 1:] = y
     x[:, 0] = np.clip(1.0 - y.sum(axis=1), 0.0, 1.0)
     return x, time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------------
+# Identical bidders: an ex post rule for the symmetric interim rule, no table
+
+
+def symmetric_rule(lp: LinearProgram, z: np.ndarray):
+    """The ex post rule of a symmetric reduced-form solution (:mod:`mechopt.compile.symmetry`).
+
+    Returns a :class:`~mechopt.rules.HierarchicalRule` whose interim win
+    probability is the LP's ``Q`` and whose payments are the LP's ``P``; see
+    :func:`hierarchical_tree` for the construction and its proof.
+    """
+    from .rules import HierarchicalRule
+
+    lay = lp.layout
+    T, n = lay.shape[0], lay.n
+    Q = np.asarray(z[lay.X0[0]: lay.X0[0] + T], dtype=float)
+    P = np.asarray(z[lay.P0[0]: lay.P0[0] + T], dtype=float)
+    f = np.asarray(lp.design.env.agents[0].prior, dtype=float)
+    return HierarchicalRule(n, f, hierarchical_tree(Q, f, n), P, q_target=Q)
+
+
+def hierarchical_tree(Q: np.ndarray, f: np.ndarray, n: int, tol: float = 1e-10):
+    """A tree of pooling, splitting, mixing and withholding that implements ``Q``.
+
+    Parameters
+    ----------
+    Q : ndarray, shape (T,)
+        A symmetric interim rule: nondecreasing, ``Q ≥ 0``, and Border's
+        inequalities ``n Σ_{t≥a} f(t) Q(t) ≤ 1 − F(a−1)^n`` (up to ``tol``).
+    f : ndarray, shape (T,)
+        The type distribution (positive masses).
+    n : int
+        Number of bidders.
+
+    Returns
+    -------
+    Node
+        The root of a :class:`~mechopt.rules.HierarchicalRule` tree.
+
+    Notes
+    -----
+    Write ``F_a = P(θ < a)`` and, for an interval ``[l, u)`` of types,
+    ``cap(a, u) = (F_u^n − F_a^n) / n``: the probability, per bidder, that the
+    highest type of the profile lies in ``[a, u)``.  Call ``q`` *feasible on*
+    ``[l, u)`` when it is nondecreasing, ``≥ 0`` and
+    ``U(a) = Σ_{a≤t<u} f(t) q(t) ≤ cap(a, u)`` for ``l ≤ a < u`` (Border's
+    inequalities, Border 1991, for a rule run only when the highest type lies
+    in ``[l, u)``; for ``[0, T)`` these are the LP's rows).  The construction
+    keeps the invariant *the node built for (q, [l, u)) is run exactly when
+    the highest type lies in [l, u), and gives every type t in [l, u) the
+    unconditional win probability q(t)*:
+
+    * ``U(a) = cap(a, u)`` at some ``l < a < u`` (a tight upper set): **split**
+      at every tight a.  A child ``[a, b)`` runs exactly when the highest type
+      lies in it, and ``q`` restricted to it is feasible on it because
+      ``U(a') − U(b) ≤ cap(a', u) − cap(b, u) = cap(a', b)``.
+    * ``U(l) < cap(l, u)`` and no tight interior set: **scale**: with
+      ``μ = max_a U(a) / cap(a, u) ≤ 1``, run the node of ``q/μ`` (feasible,
+      with a tight set) with probability μ and keep the item otherwise; the win
+      probabilities are ``μ · q/μ = q``.  ``μ = 0`` is **none**.
+    * ``U(l) = cap(l, u)`` and no tight interior set: if ``q`` is constant, it
+      equals ``c = cap(l, u) / (F_u − F_l)`` and **pool** (uniform among the
+      bidders in ``[l, u)``, always selling) gives every type ``c``: by
+      symmetry all types in the interval get the same probability and the
+      bidders' total is the probability that the highest type is in it.
+      Otherwise **mix**: ``q = λ R + (1 − λ) c`` with
+      ``λ = max_{l<a<u} (U(a) − c (F_u − F_a)) / (cap(a, u) − c (F_u − F_a))``
+      in ``(0, 1]`` (``q`` nondecreasing makes the numerators ``≥ 0``; the
+      denominators are positive because highest-wins beats pooling on every
+      proper upper set when n ≥ 2).  ``R = (q − (1 − λ) c) / λ`` is
+      nondecreasing, has ``U_R(l) = cap(l, u)`` and ``U_R ≤ cap`` with
+      equality at the maximizing a, so R's node splits.
+
+    Win probabilities are linear in the rule, so each case preserves the
+    invariant; every mix or scale is followed by a split, so the recursion
+    ends.  At the root ``[0, T)`` the node runs always: the rule's interim win
+    probability is Q (up to ``tol``, the solver's feasibility tolerance).
+    """
+    from .rules import Node
+
+    Q = np.maximum(np.asarray(Q, dtype=float), 0.0)
+    f = np.asarray(f, dtype=float)
+    T = Q.shape[0]
+    Fc = np.concatenate([[0.0], np.cumsum(f)])
+    Fc[-1] = 1.0
+    Fn = Fc ** n
+    scale_tol = tol * max(1.0, float(Q.max(initial=0.0)))
+    import sys
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 8 * T + 100))
+
+    def build(q: np.ndarray, lo: int, hi: int) -> Node:
+        mass = Fc[hi] - Fc[lo]
+        if q.max() <= scale_tol:
+            return Node("none", lo, hi)
+        U = np.cumsum((f[lo:hi] * q)[::-1])[::-1]  # U[a − lo] = Σ_{a≤t<hi} f q
+        cap = (Fn[hi] - Fn[lo:hi]) / n
+        slack = cap - U
+        tight = np.flatnonzero(slack[1:] <= tol * np.maximum(cap[1:], 1e-300) + 1e-15) + 1
+        if tight.size:
+            cuts = np.concatenate([[0], tight, [hi - lo]])
+            kids = tuple(build(q[a:b], lo + a, lo + b) for a, b in zip(cuts[:-1], cuts[1:]))
+            return Node("split", lo, hi, children=kids)
+        if slack[0] > tol * cap[0] + 1e-15:
+            mu = float(np.clip((U / cap).max(), 0.0, 1.0))
+            if mu <= 0.0:
+                return Node("none", lo, hi)
+            child = _force_tight(build, q / mu, lo, hi, U / mu, cap, tol)
+            return Node("scale", lo, hi, prob=mu, children=(child,))
+        c = cap[0] / mass
+        if hi - lo == 1 or np.abs(q - c).max() <= tol * max(1.0, c) * 10:
+            return Node("pool", lo, hi)
+        outer = Fc[hi] - Fc[lo + 1: hi]  # mass of [a, hi) for a = lo+1 .. hi−1
+        num = U[1:] - c * outer
+        den = cap[1:] - c * outer
+        ratio = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+        lam = float(np.clip(ratio.max(), 0.0, 1.0))
+        if lam <= tol:
+            return Node("pool", lo, hi)
+        R = (q - (1.0 - lam) * c) / lam
+        a_star = int(np.argmax(ratio)) + 1
+        child = _split_at(build, R, lo, hi, a_star)
+        return Node("mix", lo, hi, prob=lam, children=(child,))
+
+    return build(Q, 0, T)
+
+
+def _force_tight(build, q: np.ndarray, lo: int, hi: int, U: np.ndarray, cap: np.ndarray, tol: float):
+    """Build the node of a scaled rule, splitting at its (now) tight upper set."""
+    ratio = U / cap
+    a = int(np.argmax(ratio))
+    if a == 0:
+        return build(q, lo, hi)
+    return _split_at(build, q, lo, hi, a)
+
+
+def _split_at(build, q: np.ndarray, lo: int, hi: int, a: int):
+    """Split ``[lo, hi)`` at ``lo + a`` where the upper set is tight (up to rounding), then build both parts."""
+    from .rules import Node
+
+    return Node("split", lo, hi, children=(build(q[:a], lo, lo + a), build(q[a:], lo + a, hi)))

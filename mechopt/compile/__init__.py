@@ -40,7 +40,7 @@ import scipy.sparse as sp
 
 from ..design import Design
 from . import border as border_mod
-from . import budget, ic, interim, ir, lottery
+from . import budget, ic, interim, ir, lottery, symmetry
 from .layout import Data, Layout, Rows, value_groups
 from .objective import objective_vector
 from .plan import Plan, make_plan
@@ -48,7 +48,7 @@ from .terms import pairs
 
 __all__ = ["LinearProgram", "Family", "Plan", "compile_design", "make_plan", "value_scale"]
 
-LABEL_KEYS = ("agent", "type", "report", "profile", "group", "threshold")
+LABEL_KEYS = ("agent", "type", "report", "profile", "group", "threshold", "upper")
 
 
 @dataclass
@@ -191,6 +191,11 @@ class LinearProgram:
             for j, a in enumerate(env.agents):
                 labels = np.array(a.type_labels + [None], dtype=object)
                 df[a.name] = labels[np.where(thr >= 0, idx[j], -1)]
+        up = f.codes.get("upper")
+        if up is not None and (up >= 0).any():
+            # symmetric Border row (mechopt.compile.symmetry): every bidder's upper set starts at this type
+            for a in env.agents:
+                df[a.name] = np.array(a.type_labels + [None], dtype=object)[up]
         self._label_cache[name] = df
         return df
 
@@ -287,10 +292,11 @@ def compile_design(
     start = time.perf_counter()
     if plan is None:
         plan = make_plan(design, reductions=reductions, border=border, ic_pairs=ic_pairs)
-    lay = _layout(design, plan)
-    data = Data.of(design, exact=False)
-    blocks = _build_rows(design, lay, plan, data)
-    c, offset = objective_vector(design, lay, data)
+    sym = plan.symmetric  # identical bidders: one interim rule (mechopt.compile.symmetry)
+    lay = symmetry.layout(design) if sym else _layout(design, plan)
+    data = symmetry.data(design, False) if sym else Data.of(design, exact=False)
+    blocks = symmetry.build_rows(design, lay, data) if sym else _build_rows(design, lay, plan, data)
+    c, offset = (symmetry.objective_vector if sym else objective_vector)(design, lay, data)
     A, rhs, eq, families = _assemble(blocks, lay.n_cols)
     N = lay.n_cols
     lb = np.full(N, -np.inf)
@@ -417,8 +423,9 @@ def _codes(b: Rows) -> dict[str, np.ndarray]:
 
 def _exact_form(design: Design, lay: Layout, plan: Plan) -> dict:
     """The same rows in exact arithmetic: COO triplets with Fraction values."""
-    data = Data.of(design, exact=True)
-    blocks = _build_rows(design, lay, plan, data)
+    sym = plan.symmetric
+    data = symmetry.data(design, True) if sym else Data.of(design, exact=True)
+    blocks = symmetry.build_rows(design, lay, data) if sym else _build_rows(design, lay, plan, data)
     rows, cols, vals, rhs, eq = [], [], [], [], []
     offset = 0
     for b in blocks:
@@ -429,7 +436,7 @@ def _exact_form(design: Design, lay: Layout, plan: Plan) -> dict:
         rhs.append(_concat(b.rhs, True))
         eq.append(np.concatenate(b.eq) if b.eq else np.empty(0, bool))
         offset += b.count
-    c, off = objective_vector(design, lay, data)
+    c, off = (symmetry.objective_vector if sym else objective_vector)(design, lay, data)
     N = lay.n_cols
     lb: list[Fraction | None] = [None] * N
     ub: list[Fraction | None] = [None] * N

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from . import symmetry
 from .layout import value_groups
 from .reductions import REDUCTIONS
 
@@ -43,6 +44,9 @@ class Plan:
         Reduction name → ``"applies"``, ``"off"`` or why it does not apply.
     disabled : tuple of str
         Reductions switched off (by the user or by a fallback).
+    symmetric : bool
+        Identical bidders of a single item: one interim rule for all
+        (:mod:`mechopt.compile.symmetry`; implies ``allocation == "Border"``).
     """
 
     ic: tuple[str, ...] = ()
@@ -51,6 +55,7 @@ class Plan:
     ic_pairs: dict | None = field(default=None, compare=False)
     reasons: dict = field(default_factory=dict, compare=False)
     disabled: tuple[str, ...] = ()
+    symmetric: bool = False
 
     @property
     def border(self) -> bool:
@@ -66,6 +71,8 @@ class Plan:
             return "adjacent" in self.ic
         if name == "generated_ic":
             return "generated" in self.ic
+        if name == "symmetry":
+            return self.symmetric
         raise KeyError(f"unknown reduction {name!r}; choose one of {', '.join(REDUCTIONS)}")
 
     def with_pairs(self, ic_pairs: dict) -> Plan:
@@ -90,6 +97,8 @@ class Plan:
         if env.kind == "single_item":
             out["allocation"] = "interim (Border)" if self.border else "ex post"
             out["border_reason"] = self.reasons.get("border", "")
+            out["symmetry"] = "one interim rule for identical bidders" if self.symmetric else "off"
+            out["symmetry_reason"] = self.reasons.get("symmetry", "")
         out["why"] = dict(self.reasons)
         return out
 
@@ -126,12 +135,21 @@ def make_plan(
     interim = ok and "interim_payments" not in off
     reasons["interim_payments"] = "off" if ok and not interim else why
 
+    # identical bidders: agent i's checks are agent 0's (its value table is agent 0's, relabelled)
+    sym_ok, sym_why = REDUCTIONS["symmetry"].applies(design)
     ic: tuple[str, ...] = ()
     if design.ic != "none":
         adj = REDUCTIONS["adjacent_ic"]
         modes, why_adj = [], []
+        first: tuple[bool, str] | None = None
         for i in range(env.n_agents):
-            ok, why = adj.applies_to(design, i)
+            if sym_ok and first is not None:
+                ok, why = first
+            elif sym_ok and symmetry.value_is_type(env):
+                ok, why = True, "applies"  # value of winning = type: affine (all other values are 0)
+            else:
+                ok, why = adj.applies_to(design, i)
+            first = (ok, why)
             use = ok and "adjacent_ic" not in off
             modes.append("adjacent" if use else "all pairs")
             if not ok:
@@ -139,23 +157,36 @@ def make_plan(
         ic = tuple(modes)
         reasons["adjacent_ic"] = ("off" if "adjacent_ic" in off else "; ".join(why_adj)) or "applies"
 
-    groups = [value_groups(V) for V in env.values_exact]
+    if sym_ok:
+        groups = [[[i + 1]] for i in range(env.n_agents)]  # identical bidders value only winning
+    else:
+        groups = [value_groups(V) for V in env.values_exact]
     use_border = False
+    want_sym = sym_ok and "symmetry" not in off and not ic_pairs
     if "border" in off:
         reasons["border"] = "switched off"
     else:
         ic_names = {a.name: mode for a, mode in zip(env.agents, ic)}
         use_border, why = REDUCTIONS["border"].applies(
             design, groups=groups, ic=ic_names, interim_payments=interim, ic_pairs=ic_pairs,
-            size_check=border is None,
+            size_check=border is None and not want_sym,
         )
         reasons["border"] = why
         if border and not use_border:
             from ..errors import SpecError
 
             raise SpecError(f"the Border reduction does not apply to this design: {why}")
+    use_sym = want_sym and use_border
+    if use_sym:
+        reasons["symmetry"] = "applies: identical bidders, averaging an optimum over relabellings is optimal"
+    elif sym_ok:
+        reasons["symmetry"] = "switched off" if "symmetry" in off else "needs the Border reduced form: " + (
+            reasons.get("border") or "IC rows are generated")
+    else:
+        reasons["symmetry"] = sym_why
     plan = Plan(ic=ic, payments="interim" if interim else "ex_post",
-                allocation="Border" if use_border else "ex post", reasons=reasons, disabled=tuple(sorted(off)))
+                allocation="Border" if use_border else "ex post", reasons=reasons, disabled=tuple(sorted(off)),
+                symmetric=use_sym)
     if ic_pairs:
         plan = plan.with_pairs(ic_pairs)
     return plan

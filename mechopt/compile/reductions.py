@@ -29,6 +29,11 @@ Border reduced form  single item, BIC, independent prior: an interim allocation
                      is implementable iff Border's inequalities hold (Border
                      1991, 2007; Che, Kim & Mierendorff 2013); see
                      :mod:`mechopt.compile.border`
+symmetry             identical bidders (single item): the design is invariant
+                     under relabelling bidders, so averaging an optimum over all
+                     permutations gives a symmetric optimum; one interim rule
+                     with Border's inequalities on one bidder's T upper sets
+                     (Border 1991); see :mod:`mechopt.compile.symmetry`
 generated IC         IC rows added lazily: each round is a relaxation, and the
                      last round's solution satisfies every IC pair, so it is
                      optimal for the full LP (see :mod:`mechopt.compile.generation`)
@@ -45,13 +50,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import border as border_mod
+from . import symmetry as symmetry_mod
 from .layout import affine_in_type, payments_can_be_interim
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..design import Design
 
 __all__ = [
-    "Reduction", "AdjacentIC", "InterimPayments", "BorderReducedForm", "GeneratedIC",
+    "Reduction", "AdjacentIC", "InterimPayments", "BorderReducedForm", "GeneratedIC", "Symmetry",
     "REDUCTIONS", "FALLBACK_ORDER", "GENERATION_THRESHOLD",
 ]
 
@@ -153,6 +159,17 @@ class GeneratedIC(Reduction):
         return True, "applies"
 
 
+@dataclass(frozen=True)
+class Symmetry(Reduction):
+    """Identical bidders of a single item: one interim rule ``Q(t)``, ``P(t)`` for all of them."""
+
+    name: str = "symmetry"
+    description: str = "one interim rule for identical bidders (single item, Border on one bidder's upper sets)"
+
+    def applies(self, design: Design, **context) -> tuple[bool, str]:
+        return symmetry_mod.applies(design)
+
+
 def full_ic_rows(design: Design, agents: list[int]) -> int:
     """Number of IC rows the full family would have for these agents."""
     env = design.env
@@ -163,9 +180,9 @@ def full_ic_rows(design: Design, agents: list[int]) -> int:
     return total
 
 
-REDUCTIONS = {r.name: r for r in (AdjacentIC(), InterimPayments(), BorderReducedForm(), GeneratedIC())}
-# Dropped in this order when the verifier rejects a reduced answer: the reduced form
-# first (its recovery is the most sensitive to tolerances), then generated IC rows,
+REDUCTIONS = {r.name: r for r in (AdjacentIC(), InterimPayments(), BorderReducedForm(), GeneratedIC(), Symmetry())}
+# Dropped in this order when the verifier rejects a reduced answer: symmetry, the reduced form
+# next (its recovery is the most sensitive to tolerances), then generated IC rows,
 # then adjacent IC, then interim payments.
-FALLBACK_ORDER = ("border", "generated_ic", "adjacent_ic", "interim_payments")
+FALLBACK_ORDER = ("symmetry", "border", "generated_ic", "adjacent_ic", "interim_payments")
 
