@@ -28,7 +28,8 @@ columns (``Q``, ``P`` and cumulative ``C(a) = Σ_{t≥a} f(t) Q(t)``) and about
 
 Rows (families): ``cumulative`` ``C[a] − C[a+1] − f(a) Q(a) = 0``;
 ``border`` ``−n C[a] ≥ F(a−1)^n − 1`` (label ``upper``: every bidder's upper
-set starts at type a; ``lp.labels("border")`` has one column per bidder); ``ic`` adjacent BIC rows of the representative bidder; ``ir``;
+set starts at type a; ``lp.labels("border")`` has one column per bidder);
+``ic`` adjacent BIC rows of the representative bidder; ``ir``;
 ``budget`` (ex ante: ``n Σ f (P − c Q) ≥ 0``).  The other labels name the
 representative bidder (agent 0); the other bidders' rows are the same rows.
 
