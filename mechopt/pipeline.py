@@ -57,6 +57,21 @@ SOLVER_RETRIES = (
     ("dual simplex without presolve", {"solver": "simplex", "simplex_strategy": 1, "presolve": False}),
 )
 TIGHT = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+# Largest profile tables (S·K entries) attempted: an ex post LP holds S·K columns; a Border
+# solution is recovered into an S·K table; the symmetric reduced form needs none.
+MAX_TABLE = {"ex post": 2_000_000, "Border": 5_000_000}
+
+
+def _too_large(design: Design, plan: Plan) -> str:
+    """Why ``plan`` needs a profile table too large to attempt, or ``""``."""
+    if plan.symmetric:
+        return ""
+    env = design.env
+    size = env.n_profiles * env.n_outcomes
+    if size > MAX_TABLE[plan.allocation]:
+        return (f"{env.n_profiles:.3g} type profiles are too many for a profile table "
+                f"({size:.3g} > {MAX_TABLE[plan.allocation]:,} entries)")
+    return ""
 
 
 def solve(
@@ -102,6 +117,10 @@ def solve(
     run = _Run(design, backend, certify, deadline, options, start)
     try:
         plan = make_plan(design, reductions=reductions, border=border)
+        big = _too_large(design, plan)
+        if big:
+            raise SpecError(f"{big} and no table-free formulation applies (symmetry: "
+                            f"{plan.reasons.get('symmetry', '')}); use fewer types or bidders")
         lazy = lazy_agents(plan)
         ok, why = REDUCTIONS["generated_ic"].applies(design, lazy=lazy, backend=backend, certify=certify)
         generate = ok if ic_generation is None else bool(ic_generation and lazy)
@@ -266,7 +285,12 @@ class _Run:
             if name == "generated_ic":
                 generate = False
             else:
-                plan = make_plan(self.design, disabled=tuple(disabled))
+                nxt = make_plan(self.design, disabled=tuple(disabled))
+                big = _too_large(self.design, nxt)
+                if big:
+                    self.fallbacks[-1]["reason"] += f" (not attempted: {big})"
+                    return result
+                plan = nxt
             result = self.attempt(plan, generate)
             if result.status not in (Status.UNVERIFIED, Status.ERROR):
                 return result

@@ -27,6 +27,7 @@ All data are stored exactly (Fractions, see :mod:`mechopt.exact`) and as float64
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -365,7 +366,7 @@ class Environment:
     @property
     def n_profiles(self) -> int:
         """Number of type profiles S."""
-        return int(np.prod(self.shape))
+        return math.prod(self.shape)  # exact: T^n overflows int64 for many bidders
 
     @property
     def names(self) -> list[str]:

@@ -170,6 +170,10 @@ def test_rejected_symmetric_answer_falls_back(monkeypatch):
     assert r.status == "optimal" and r.verification["ok"] and not r.lp.plan.symmetric
     assert any(step.get("reduction") == "symmetry" for step in r.reductions["fallback"])
     assert r.objective == pytest.approx(d.solve(reductions=False).objective, abs=1e-8)
+    # too many profiles for any table: no fallback is attempted, the answer stays unverified
+    big = mo.Design(mo.single_item(bidders(6, 41)), ic="bic", ir="interim").solve()
+    assert big.status == "unverified" and "rejected" in big.message and big.verification["max_violation"]["ir"] > 0.05
+    assert "not attempted" in big.reductions["fallback"][-1]["reason"]
 
 
 # ------------------------------------------------------------------ rules: construction and checker
@@ -267,3 +271,10 @@ def test_rule_checker_catches_violations():
     assert m.x.shape == (64, 4) and m.check(design)["ok"]
     with pytest.raises(ValueError, match="type indices"):
         good.allocation([[0, 1, 9]])
+
+
+def test_too_many_profiles_without_symmetry_is_a_clear_error():
+    env = mo.single_item(bidders(10, 101))
+    assert env.n_profiles == 101 ** 10  # exact, no int64 overflow
+    with pytest.raises(mo.SpecError, match="too many for a profile table"):
+        mo.Design(env, ic="bic", ir="interim", symmetric=False).solve()

@@ -52,6 +52,7 @@ recovered mechanism like any other.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,7 @@ from .layout import Layout, Rows
 __all__ = ["applies", "cumulative_rows", "border_rows", "q_columns"]
 
 SIZE_RATIO = 2.0  # Border rows allowed per profile
+MAX_ROWS = 2_000_000  # Border rows written in full at most (beyond: never, whatever the ratio)
 
 
 def applies(design: Design, groups: list, info: dict[str, Any], interim_payments: bool,
@@ -113,6 +115,8 @@ def applies(design: Design, groups: list, info: dict[str, Any], interim_payments
     shape = np.array(env.shape, dtype=float)
     if size_check and n > 1 and np.prod(shape + 1) > SIZE_RATIO * np.prod(shape):
         return False, "too many Border rows for this grid"
+    if size_check and n > 1 and math.prod(T + 1 for T in env.shape) > MAX_ROWS:
+        return False, f"more than {MAX_ROWS:,} Border rows (one per upper-set profile)"
     return True, "applies"
 
 
