@@ -99,7 +99,8 @@ def main() -> None:
     if args.row:
         print(json.dumps(run_row(args.row)))
         return
-    head = f"{'problem':<72} {'rows':>7} {'cols':>7} {'nnz':>8} {'s':>7} {'MB':>6} {'objective':>11} {'reference':>11}  ok"
+    head = (f"{'problem':<72} {'rows':>7} {'cols':>7} {'nnz':>8} {'s':>7} {'MB':>6} "
+            f"{'objective':>11} {'reference':>11}  ok")
     print(head)
     for key, label, quick in ROWS:
         if args.quick and not quick:
