@@ -10,6 +10,7 @@ it lives outside ``compile/`` because it calls a solver.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import TYPE_CHECKING
 
@@ -21,14 +22,18 @@ from .backends.highs import highs_lp
 if TYPE_CHECKING:  # pragma: no cover
     from .compile import LinearProgram
 
-__all__ = ["mechanism_arrays", "recover_allocation", "interim_q", "balanced_payments"]
+__all__ = ["mechanism_arrays", "recover_allocation", "recover_allocation_levels", "interim_q", "balanced_payments",
+           "symmetric_rule", "hierarchical_tree"]
+
+LEVELS_ABOVE = 20_000  # profiles above which the Border recovery goes level by level
 
 
 def mechanism_arrays(lp: LinearProgram, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Allocation ``(S, K)`` and ex post payments ``(S, n)`` from a solution vector ``z`` (N,)."""
     x = lp.allocation(z)
     if x is None:
-        x, lp.recover_seconds = recover_allocation(lp, z)
+        levels = recover_allocation_levels(lp, z) if lp.layout.S > LEVELS_ABOVE else None
+        x, lp.recover_seconds = levels if levels is not None else recover_allocation(lp, z)
     p = lp.payments(z)
     design = lp.design
     if lp.plan.payments == "interim" and design.budget in ("exact", "ex_post"):
@@ -287,3 +292,138 @@ def _split_at(build, q: np.ndarray, lo: int, hi: int, a: int):
     from .rules import Node
 
     return Node("split", lo, hi, children=(build(q[:a], lo, lo + a), build(q[a:], lo + a, hi)))
+
+
+# ---------------------------------------------------------------------------
+# Asymmetric bidders: recovery level by level (tight Border sets), small LPs only
+
+LEVEL_LP_LIMIT = 2_000_000  # sub-profiles of one level's transportation LP
+
+
+def recover_allocation_levels(lp: LinearProgram, z: np.ndarray, tol: float = 1e-8) -> tuple[np.ndarray, float] | None:
+    """An ex post allocation ``x`` (S, K) with the LP's interim rule Q, through tight Border sets.
+
+    A Border inequality that binds at Q, on the upper-set profile ``A`` (a *tight
+    set*), forces the allocation: whenever some bidder's (bidder, type) pair lies
+    in A, the item goes to a bidder whose pair lies in A (the bidders' total
+    interim probability on A already equals ``P(some pair in A)``; Border 1991,
+    Che, Kim & Mierendorff 2013).  Take a maximal chain ``A_1 ⊂ A_2 ⊂ …`` of
+    tight sets and give each pair the *level* of the first set holding it
+    (pairs in none: one last level; pairs with ``Q = 0``: never served).  At a
+    profile, only the pairs of the lowest level present can win; so the ex post
+    allocation splits into independent transportation problems, one per level,
+    over the states "type t of the level" or "below the level" of each bidder —
+    a level with one bidder is solved in closed form, others by a small LP
+    (HiGHS).  The independent verifier checks the result like any other.
+
+    Returns None when a level's LP would exceed :data:`LEVEL_LP_LIMIT` sub-profiles
+    (the caller then uses :func:`recover_allocation`).
+    """
+    from .compile.border import border_slack
+
+    start = time.perf_counter()
+    lay = lp.layout
+    env = lp.design.env
+    shape, n = tuple(lay.shape), lay.n
+    Q = [np.clip(q, 0.0, 1.0) for q in interim_q(lp, z)]
+    f = [np.asarray(a.prior, dtype=float) for a in env.agents]
+    D = border_slack(Q, f).reshape(-1)
+    D[-1] = -np.inf
+    ext = tuple(T + 1 for T in shape)
+    tight = np.stack(np.unravel_index(np.flatnonzero(D >= -tol), ext), axis=1)
+    order = np.argsort((np.array(shape) - tight).sum(axis=1), kind="stable")
+    chain, cur = [], np.array(shape)
+    for a in tight[order]:  # smallest tight superset of the current set, repeatedly
+        if np.all(a <= cur) and np.any(a < cur):
+            chain.append(a)
+            cur = a
+    m = len(chain)
+    INF = m + 1
+    level = []
+    for i in range(n):
+        lv = np.full(shape[i], m)
+        for k in range(m - 1, -1, -1):
+            lv[np.arange(shape[i]) >= chain[k][i]] = k
+        lv[(lv == m) & (Q[i] <= tol)] = INF
+        level.append(lv)
+    solutions = {}
+    for k in sorted(set(np.concatenate(level).tolist()) - {INF}):
+        members = [np.flatnonzero(level[i] == k) for i in range(n)]
+        below = np.array([f[i][level[i] > k].sum() for i in range(n)])
+        sub = tuple(mem.size + 1 for mem in members)
+        if math.prod(sub) > LEVEL_LP_LIMIT:
+            return None
+        solutions[k] = (members, _level_lp(members, below, f, Q, sub))
+    # tabulate: each profile is served at the lowest level present
+    S = lay.S
+    prof = np.unravel_index(np.arange(S), shape)
+    lv = np.stack([level[i][prof[i]] for i in range(n)], axis=1)
+    low = lv.min(axis=1)
+    x = np.zeros((S, lay.K))
+    for k, (members, y) in solutions.items():
+        rows = np.flatnonzero(low == k)
+        if rows.size == 0:
+            continue
+        states = []
+        for i in range(n):
+            pos = np.zeros(shape[i], dtype=np.int64)
+            pos[members[i]] = np.arange(1, members[i].size + 1)
+            states.append(np.where(lv[rows, i] == k, pos[prof[i][rows]], 0))
+        sigma = np.ravel_multi_index(states, tuple(mem.size + 1 for mem in members))
+        x[rows, 1:] = y[sigma]
+    x[:, 0] = np.clip(1.0 - x[:, 1:].sum(axis=1), 0.0, 1.0)
+    return x, time.perf_counter() - start
+
+
+def _level_lp(members, below, f, Q, sub) -> np.ndarray:
+    """Allocation ``y`` (Π sub, n) of one level: bidder i wins at sub-profile σ with probability y[σ, i]."""
+    n = len(members)
+    M = math.prod(sub)
+    active = [i for i in range(n) if members[i].size]
+    if len(active) == 1:  # one bidder: served whenever present, scaled to its interim targets
+        i = active[0]
+        reach = float(np.prod([below[j] for j in range(n) if j != i]))
+        y = np.zeros((M, n))
+        states = np.unravel_index(np.arange(M), sub)
+        s = states[i]
+        target = np.concatenate([[0.0], Q[i][members[i]]])
+        y[:, i] = np.clip(target[s] / reach if reach > 0 else 0.0, 0.0, 1.0) * (s > 0)
+        return y
+    import highspy
+
+    states = np.unravel_index(np.arange(M), sub)
+    w = [np.concatenate([[below[j]], f[j][members[j]]]) for j in range(n)]
+    sig = np.arange(M)
+    offs = np.concatenate([[0], np.cumsum([mem.size for mem in members])])
+    m_def = int(offs[-1])
+    N = M * n + 2 * m_def
+    r_parts, c_parts, v_parts = [], [], []
+    ub = np.zeros(N)
+    ub[M * n:] = np.inf
+    for i in range(n):
+        s = states[i]
+        ok = s > 0
+        ub[sig[ok] * n + i] = 1.0
+        others = np.ones(M)
+        for j in range(n):
+            if j != i:
+                others *= w[j][states[j]]
+        r_parts += [sig[ok], M + offs[i] + s[ok] - 1]
+        c_parts += [sig[ok] * n + i, sig[ok] * n + i]
+        v_parts += [np.ones(ok.sum()), others[ok]]
+    d = np.arange(m_def)
+    r_parts += [M + d, M + d]
+    c_parts += [M * n + d, M * n + m_def + d]
+    v_parts += [np.ones(m_def), -np.ones(m_def)]
+    A = sp.csc_matrix((np.concatenate(v_parts), (np.concatenate(r_parts), np.concatenate(c_parts))),
+                      shape=(M + m_def, N))
+    target = np.concatenate([Q[i][members[i]] for i in range(n)])
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(highs_lp(A, np.concatenate([np.zeros(M * n), np.ones(2 * m_def)]), np.zeros(N), ub,
+                         np.concatenate([np.full(M, -np.inf), target]), np.concatenate([np.ones(M), target])))
+    h.run()
+    y = np.clip(np.asarray(h.getSolution().col_value, dtype=float)[: M * n].reshape(M, n), 0.0, 1.0)
+    total = y.sum(axis=1)
+    y[total > 1] /= total[total > 1, None]
+    return y

@@ -338,7 +338,7 @@ def _build_rows(design: Design, lay: Layout, plan: Plan, data: Data) -> list[Row
         border_mod.cumulative_rows(fam, lay)
         out.append(fam)
         fam = Rows("border", data)
-        border_mod.border_rows(fam, lay)
+        border_mod.border_rows(fam, lay, plan.border_cuts)
         out.append(fam)
     else:
         fam = Rows("lottery", data)

@@ -14,6 +14,7 @@ verifier rejects a reduced answer).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,9 @@ class Plan:
         Reduction name → ``"applies"``, ``"off"`` or why it does not apply.
     disabled : tuple of str
         Reductions switched off (by the user or by a fallback).
+    border_cuts : ndarray or None
+        Border rows generated so far (flat threshold indices, :func:`~mechopt.compile.border.separate`);
+        None: all of them.
     symmetric : bool
         Identical bidders of a single item: one interim rule for all
         (:mod:`mechopt.compile.symmetry`; implies ``allocation == "Border"``).
@@ -56,6 +60,7 @@ class Plan:
     reasons: dict = field(default_factory=dict, compare=False)
     disabled: tuple[str, ...] = ()
     symmetric: bool = False
+    border_cuts: Any = field(default=None, compare=False)
 
     @property
     def border(self) -> bool:
@@ -74,6 +79,10 @@ class Plan:
         if name == "symmetry":
             return self.symmetric
         raise KeyError(f"unknown reduction {name!r}; choose one of {', '.join(REDUCTIONS)}")
+
+    def with_cuts(self, cuts) -> Plan:
+        """The same plan with only these Border rows (a relaxation until separation ends)."""
+        return replace(self, border_cuts=cuts)
 
     def with_pairs(self, ic_pairs: dict) -> Plan:
         """The same plan with generated IC pairs for the agents in ``ic_pairs``."""
@@ -97,6 +106,9 @@ class Plan:
         if env.kind == "single_item":
             out["allocation"] = "interim (Border)" if self.border else "ex post"
             out["border_reason"] = self.reasons.get("border", "")
+            if self.border and self.border_cuts is not None:
+                total = math.prod(T + 1 for T in env.shape) - 1
+                out["border_rows"] = f"generated ({len(self.border_cuts)} of {total} upper-set profiles)"
             out["symmetry"] = "one interim rule for identical bidders" if self.symmetric else "off"
             out["symmetry_reason"] = self.reasons.get("symmetry", "")
         out["why"] = dict(self.reasons)
