@@ -69,6 +69,20 @@ def symmetric_reference(T: int, n: int) -> float:
     return float(total)
 
 
+def asymmetric_reference(types: list, T: int) -> float:
+    """E[max_i φ̄_i(θ_i)^+], uniform priors: P(max ≤ v) = Π_i P(φ̄_i ≤ v)."""
+    f = [Fraction(1, T)] * T
+    phis = [[max(v, Fraction(0)) for v in ironed_virtual_values(t, f)] for t in types]
+    total, prev = Fraction(0), Fraction(0)
+    for v in sorted({v for phi in phis for v in phi}):
+        c = Fraction(1)
+        for phi in phis:
+            c *= Fraction(sum(1 for x in phi if x <= v), T)
+        total += v * (c - prev)
+        prev = c
+    return float(total)
+
+
 def run_row(key: str) -> dict:
     import mechopt as mo
 
@@ -77,9 +91,9 @@ def run_row(key: str) -> dict:
         env = mo.single_item([mo.Agent(f"b{i}", mo.grid(0, 1, T)) for i in range(n)])
         ref = symmetric_reference(T, n)
     else:
-        T = 101
-        env = mo.single_item([mo.Agent(f"b{i}", mo.grid(0, hi, T)) for i, hi in enumerate((1, Fraction(3, 2), 2))])
-        ref = None
+        T, his = 101, (1, Fraction(3, 2), 2)
+        env = mo.single_item([mo.Agent(f"b{i}", mo.grid(0, hi, T)) for i, hi in enumerate(his)])
+        ref = asymmetric_reference([[Fraction(hi) * k / (T - 1) for k in range(T)] for hi in his], T)
     d = mo.Design(env, ic="bic", ir="interim", objective="revenue")
     start = time.perf_counter()
     r = d.solve()
