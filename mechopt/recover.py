@@ -34,8 +34,12 @@ def mechanism_arrays(lp: LinearProgram, z: np.ndarray) -> tuple[np.ndarray, np.n
     if x is None:
         levels = recover_allocation_levels(lp, z) if lp.layout.S > LEVELS_ABOVE else None
         x, lp.recover_seconds = levels if levels is not None else recover_allocation(lp, z)
-    p = lp.payments(z)
     design = lp.design
+    if lp.plan.payments == "envelope":  # DSIC single item: payments from the allocation
+        from .compile.envelope import payments
+
+        return x, payments(design.env, x)
+    p = lp.payments(z)
     if lp.plan.payments == "interim" and design.budget in ("exact", "ex_post"):
         p = balanced_payments(design.env, x, p)
     return x, p

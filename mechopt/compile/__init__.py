@@ -40,7 +40,7 @@ import scipy.sparse as sp
 
 from ..design import Design
 from . import border as border_mod
-from . import budget, ic, interim, ir, lottery, symmetry
+from . import budget, envelope, ic, interim, ir, lottery, symmetry
 from .layout import Data, Layout, Rows, value_groups
 from .objective import objective_vector
 from .plan import Plan, make_plan
@@ -293,10 +293,13 @@ def compile_design(
     if plan is None:
         plan = make_plan(design, reductions=reductions, border=border, ic_pairs=ic_pairs)
     sym = plan.symmetric  # identical bidders: one interim rule (mechopt.compile.symmetry)
-    lay = symmetry.layout(design) if sym else _layout(design, plan)
+    env_f = plan.payments == "envelope"  # DSIC single item: x only (mechopt.compile.envelope)
+    lay = symmetry.layout(design) if sym else envelope.layout(design) if env_f else _layout(design, plan)
     data = symmetry.data(design, False) if sym else Data.of(design, exact=False)
-    blocks = symmetry.build_rows(design, lay, data) if sym else _build_rows(design, lay, plan, data)
-    c, offset = (symmetry.objective_vector if sym else objective_vector)(design, lay, data)
+    blocks = (symmetry.build_rows(design, lay, data) if sym else envelope.build_rows(design, lay, data) if env_f
+              else _build_rows(design, lay, plan, data))
+    c, offset = (symmetry.objective_vector if sym else envelope.objective_vector if env_f
+                 else objective_vector)(design, lay, data)
     A, rhs, eq, families = _assemble(blocks, lay.n_cols)
     N = lay.n_cols
     lb = np.full(N, -np.inf)
@@ -423,9 +426,10 @@ def _codes(b: Rows) -> dict[str, np.ndarray]:
 
 def _exact_form(design: Design, lay: Layout, plan: Plan) -> dict:
     """The same rows in exact arithmetic: COO triplets with Fraction values."""
-    sym = plan.symmetric
+    sym, env_f = plan.symmetric, plan.payments == "envelope"
     data = symmetry.data(design, True) if sym else Data.of(design, exact=True)
-    blocks = symmetry.build_rows(design, lay, data) if sym else _build_rows(design, lay, plan, data)
+    blocks = (symmetry.build_rows(design, lay, data) if sym else envelope.build_rows(design, lay, data) if env_f
+              else _build_rows(design, lay, plan, data))
     rows, cols, vals, rhs, eq = [], [], [], [], []
     offset = 0
     for b in blocks:
@@ -436,7 +440,8 @@ def _exact_form(design: Design, lay: Layout, plan: Plan) -> dict:
         rhs.append(_concat(b.rhs, True))
         eq.append(np.concatenate(b.eq) if b.eq else np.empty(0, bool))
         offset += b.count
-    c, off = (symmetry.objective_vector if sym else objective_vector)(design, lay, data)
+    c, off = (symmetry.objective_vector if sym else envelope.objective_vector if env_f
+              else objective_vector)(design, lay, data)
     N = lay.n_cols
     lb: list[Fraction | None] = [None] * N
     ub: list[Fraction | None] = [None] * N

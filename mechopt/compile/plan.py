@@ -36,7 +36,9 @@ class Plan:
     ----------
     ic : tuple of str
         Per agent: ``"adjacent"``, ``"all pairs"`` or ``"generated"`` (empty when ``ic="none"``).
-    payments : {"interim", "ex_post"}
+    payments : {"interim", "ex_post", "envelope"}
+        ``envelope``: DSIC single item, payments rebuilt from the allocation
+        (:mod:`mechopt.compile.envelope`; IC modes are then ``"envelope"``).
     allocation : {"ex post", "Border"}
     ic_pairs : dict or None
         ``{agent index: (t, s)}`` for generated IC rows (the LP is then a relaxation
@@ -78,6 +80,8 @@ class Plan:
             return "generated" in self.ic
         if name == "symmetry":
             return self.symmetric
+        if name == "envelope":
+            return self.payments == "envelope"
         raise KeyError(f"unknown reduction {name!r}; choose one of {', '.join(REDUCTIONS)}")
 
     def with_cuts(self, cuts) -> Plan:
@@ -173,6 +177,12 @@ def make_plan(
         groups = [[[i + 1]] for i in range(env.n_agents)]  # identical bidders value only winning
     else:
         groups = [value_groups(V) for V in env.values_exact]
+    if design.ic == "dsic":  # DSIC single item: monotone allocation and envelope payments
+        env_ok, env_why = REDUCTIONS["envelope"].applies(design, groups=groups)
+        reasons["envelope"] = "off" if env_ok and "envelope" in off else env_why
+        if env_ok and "envelope" not in off:
+            ic, interim = ("envelope",) * env.n_agents, False
+            reasons["adjacent_ic"] = "replaced by the envelope formulation"
     use_border = False
     want_sym = sym_ok and "symmetry" not in off and not ic_pairs
     if "border" in off:
@@ -196,7 +206,8 @@ def make_plan(
             reasons.get("border") or "IC rows are generated")
     else:
         reasons["symmetry"] = sym_why
-    plan = Plan(ic=ic, payments="interim" if interim else "ex_post",
+    payments = "envelope" if ic and ic[0] == "envelope" else "interim" if interim else "ex_post"
+    plan = Plan(ic=ic, payments=payments,
                 allocation="Border" if use_border else "ex post", reasons=reasons, disabled=tuple(sorted(off)),
                 symmetric=use_sym)
     if ic_pairs:

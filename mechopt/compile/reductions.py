@@ -34,6 +34,9 @@ symmetry             identical bidders (single item): the design is invariant
                      permutations gives a symmetric optimum; one interim rule
                      with Border's inequalities on one bidder's T upper sets
                      (Border 1991); see :mod:`mechopt.compile.symmetry`
+envelope             DSIC single item, ex post IR, revenue: monotone allocation
+                     and the envelope payments (Myerson 1981, Lemma 2); the
+                     LP holds only x; see :mod:`mechopt.compile.envelope`
 generated IC         IC rows added lazily: each round is a relaxation, and the
                      last round's solution satisfies every IC pair, so it is
                      optimal for the full LP (see :mod:`mechopt.compile.generation`)
@@ -50,6 +53,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import border as border_mod
+from . import envelope as envelope_mod
 from . import symmetry as symmetry_mod
 from .layout import affine_in_type, payments_can_be_interim
 
@@ -57,7 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..design import Design
 
 __all__ = [
-    "Reduction", "AdjacentIC", "InterimPayments", "BorderReducedForm", "GeneratedIC", "Symmetry",
+    "Reduction", "AdjacentIC", "InterimPayments", "BorderReducedForm", "GeneratedIC", "Symmetry", "Envelope",
     "REDUCTIONS", "FALLBACK_ORDER", "GENERATION_THRESHOLD",
 ]
 
@@ -170,6 +174,21 @@ class Symmetry(Reduction):
         return symmetry_mod.applies(design)
 
 
+@dataclass(frozen=True)
+class Envelope(Reduction):
+    """DSIC single-item revenue on the allocation only: monotone x, envelope payments."""
+
+    name: str = "envelope"
+    description: str = "monotone allocation with envelope payments (DSIC single item, Myerson 1981)"
+
+    def applies(self, design: Design, *, groups=None, size_check: bool = True, **context) -> tuple[bool, str]:
+        from .layout import value_groups
+
+        if groups is None:
+            groups = [value_groups(V) for V in design.env.values_exact]
+        return envelope_mod.applies(design, groups, size_check=size_check)
+
+
 def full_ic_rows(design: Design, agents: list[int]) -> int:
     """Number of IC rows the full family would have for these agents."""
     env = design.env
@@ -180,9 +199,10 @@ def full_ic_rows(design: Design, agents: list[int]) -> int:
     return total
 
 
-REDUCTIONS = {r.name: r for r in (AdjacentIC(), InterimPayments(), BorderReducedForm(), GeneratedIC(), Symmetry())}
+REDUCTIONS = {r.name: r for r in (AdjacentIC(), InterimPayments(), BorderReducedForm(), GeneratedIC(), Symmetry(),
+                                   Envelope())}
 # Dropped in this order when the verifier rejects a reduced answer: symmetry, the reduced form
 # next (its recovery is the most sensitive to tolerances), then generated IC rows,
 # then adjacent IC, then interim payments.
-FALLBACK_ORDER = ("symmetry", "border", "generated_ic", "adjacent_ic", "interim_payments")
+FALLBACK_ORDER = ("symmetry", "envelope", "border", "generated_ic", "adjacent_ic", "interim_payments")
 
