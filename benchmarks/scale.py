@@ -27,6 +27,8 @@ ROWS = [  # (key, label, quick)
     ("sym3x101", "3 symmetric bidders, 101 types, BIC revenue", True),
     ("sym2x201", "2 symmetric bidders, 201 types, BIC revenue", True),
     ("asym3x101", "3 asymmetric bidders U[0,1], U[0,1.5], U[0,2], 101 types, BIC revenue", False),
+    ("dsic3x31", "3 symmetric bidders, 31 types, DSIC + ex post IR revenue", False),
+    ("dsic2x201", "2 symmetric bidders, 201 types, DSIC + ex post IR revenue", False),
 ]
 
 
@@ -86,15 +88,18 @@ def asymmetric_reference(types: list, T: int) -> float:
 def run_row(key: str) -> dict:
     import mechopt as mo
 
-    if key.startswith("sym"):
-        n, T = (int(v) for v in key[3:].split("x"))
+    ic, ir = "bic", "interim"
+    if key.startswith(("sym", "dsic")):
+        n, T = (int(v) for v in key.removeprefix("sym").removeprefix("dsic").split("x"))
         env = mo.single_item([mo.Agent(f"b{i}", mo.grid(0, 1, T)) for i in range(n)])
-        ref = symmetric_reference(T, n)
+        ref = symmetric_reference(T, n)  # = the DSIC optimum too (Myerson 1981)
+        if key.startswith("dsic"):
+            ic, ir = "dsic", "ex_post"
     else:
         T, his = 101, (1, Fraction(3, 2), 2)
         env = mo.single_item([mo.Agent(f"b{i}", mo.grid(0, hi, T)) for i, hi in enumerate(his)])
         ref = asymmetric_reference([[Fraction(hi) * k / (T - 1) for k in range(T)] for hi in his], T)
-    d = mo.Design(env, ic="bic", ir="interim", objective="revenue")
+    d = mo.Design(env, ic=ic, ir=ir, objective="revenue")
     start = time.perf_counter()
     r = d.solve()
     seconds = time.perf_counter() - start
