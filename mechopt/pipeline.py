@@ -118,7 +118,9 @@ def solve(
         reductions = reductions and not custom
     run = _Run(design, backend, certify, deadline, options, start)
     try:
-        plan = make_plan(design, reductions=reductions, border=border)
+        # the cvxpy model reads ex post payment columns: no envelope formulation there
+        plan = make_plan(design, reductions=reductions, border=border,
+                         disabled=("envelope",) if backend == "cvxpy" else ())
         big = _too_large(design, plan)
         if big:
             raise SpecError(f"{big} and no table-free formulation applies (symmetry: "
