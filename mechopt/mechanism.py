@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Mechanism"]
 
 TABLE_CHECK = 20_000  # rule mechanisms with at most this many profiles are also checked on their table
-TABLE_CHECK_POINTWISE = 200_000  # larger tables under interim-only designs: checked on interim quantities
+POINTWISE_WORK = 50_000_000  # profiles × types beyond which interim-only designs are checked on interim quantities
 
 
 class Mechanism:
@@ -186,7 +186,7 @@ class Mechanism:
                 report["ok"] = report["ok"] and table["ok"]
                 report["properties"] = {**table["properties"], **report["properties"]}
             return report
-        if self.x.shape[0] > TABLE_CHECK_POINTWISE:
+        if self.x.shape[0] * max(self.env.shape) > POINTWISE_WORK:
             from .verify_rules import interim_checkable, verify_table_interim
 
             if interim_checkable(self.env, design):  # large table, interim requirements only

@@ -64,11 +64,19 @@ TIGHT = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e
 MAX_TABLE = {"ex post": 2_000_000, "Border": 5_000_000}
 
 
+ITEM_CUTS = 20_000  # violated (representative, report) IC pairs added per round at most
+MAX_GAINS = 200_000_000  # entries of the (type, report, outcome) array of plain IC generation
+
+
 def _too_large(design: Design, plan: Plan) -> str:
     """Why ``plan`` needs a profile table too large to attempt, or ``""``."""
     if plan.symmetric:
         return ""
     env = design.env
+    if not plan.item_symmetric and "all pairs" in plan.ic:
+        worst = max(T * T * env.n_outcomes * (env.n_profiles // T) for T in env.shape)
+        if worst > MAX_GAINS:
+            return f"checking every IC pair needs {worst:.3g} entries (> {MAX_GAINS:,})"
     size = env.n_profiles * env.n_outcomes
     if size > MAX_TABLE[plan.allocation]:
         return (f"{env.n_profiles:.3g} type profiles are too many for a profile table "
@@ -231,6 +239,8 @@ class _Run:
             lp, out = self._generate(plan, extra)
         elif self._separate_border(plan):
             lp, out = self._generate_border(plan, extra)
+        elif plan.item_symmetric and self.design.ic != "none":
+            lp, out = self._generate_items(plan, extra)
         else:
             lp = self.compile(plan)
             out = self.solve_lp(lp, extra)
@@ -267,6 +277,43 @@ class _Run:
                 break
             cuts = np.union1d(cuts, new)
         out.stats["border_rounds"] = rounds
+        return lp, out
+
+    def _generate_items(self, plan: Plan, extra: dict | None):
+        """IC rows (representative, any report) generated for the item-symmetric LP
+        (see :mod:`mechopt.compile.items`): the last round violates no pair, so it is optimal."""
+        from dataclasses import replace
+
+        from .compile import items as items_mod
+
+        env = self.design.env
+        if "solver" not in self.options:  # many IC nonzeros: keep HiGHS on dual simplex (IPM is slow here)
+            extra = {"solver": "simplex", **(extra or {})}
+        orb = items_mod.orbits(env)
+        plan = replace(plan, item_orbits=orb)
+        T = env.shape[0]
+        r, s = items_mod.initial_pairs(env, orb)
+        code = np.unique(r * T + s)
+        tol = 1e-9 * value_scale(self.design)
+        rounds = 0
+        while rounds < MAX_ROUNDS:
+            rounds += 1
+            lp = self.compile(replace(plan, ic_pairs={0: (code // T, code % T)}))
+            out = self.solve_lp(lp, extra)
+            if out.status != "optimal":
+                break
+            x, p = items_mod.expand(orb, lp.allocation(out.z), lp.payments(out.z)[:, 0])
+            gain = self._timed("separate", items_mod.ic_gains, env, orb, x, p)
+            gain[code // T, code % T] = -np.inf
+            gain[np.arange(orb.reps.size), orb.reps] = -np.inf
+            bad = np.flatnonzero(gain.reshape(-1) > tol)
+            log.info("item round %d: %d IC pairs, %d violated", rounds, code.size, bad.size)
+            if bad.size == 0:
+                break
+            if bad.size > ITEM_CUTS:
+                bad = bad[np.argpartition(-gain.reshape(-1)[bad], ITEM_CUTS)[:ITEM_CUTS]]
+            code = np.union1d(code, (bad // T) * T + bad % T)
+        out.stats["ic_rounds"] = rounds
         return lp, out
 
     def _generate(self, plan: Plan, extra: dict | None):

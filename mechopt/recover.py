@@ -30,6 +30,11 @@ LEVELS_ABOVE = 20_000  # profiles above which the Border recovery goes level by 
 
 def mechanism_arrays(lp: LinearProgram, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Allocation ``(S, K)`` and ex post payments ``(S, n)`` from a solution vector ``z`` (N,)."""
+    if lp.plan.item_symmetric:  # orbit representatives → every type (permuted lotteries)
+        from .compile import items
+
+        orb = lp.plan.item_orbits if lp.plan.item_orbits is not None else items.orbits(lp.design.env)
+        return items.expand(orb, lp.allocation(z), lp.payments(z)[:, 0])
     x = lp.allocation(z)
     if x is None:
         levels = recover_allocation_levels(lp, z) if lp.layout.S > LEVELS_ABOVE else None

@@ -177,10 +177,20 @@ INTERIM_KEYS = {"ic": {"bic": "bic"}, "ir": {"interim": "interim_ir", "ex_ante":
 def interim_checkable(env, design) -> bool:
     """Whether every requirement of ``design`` depends on the mechanism only through interim
     quantities (independent prior; ic bic/none; ir interim/ex_ante/none; budget ex_ante/none;
-    free allocation), so that :func:`verify_table_interim` decides it."""
+    free allocation; with one agent also dsic and ex post IR), so that
+    :func:`verify_table_interim` decides it."""
     return (design is not None and env.is_independent and design.allocation == "free"
-            and all(getattr(design, fam) == "none" or getattr(design, fam) in keys
+            and all(_option(env, design, fam) == "none" or _option(env, design, fam) in keys
                     for fam, keys in INTERIM_KEYS.items()))
+
+
+def _option(env, design, family: str) -> str:
+    """The design's option, with one agent's ``dsic`` read as ``bic`` and ``ex_post`` IR as
+    ``interim`` (nobody else's type to average over: the conditions coincide)."""
+    option = getattr(design, family)
+    if env.n_agents == 1:
+        option = {"dsic": "bic", "ex_post": "interim"}.get(option, option) if family != "budget" else option
+    return option
 
 
 def verify_table_interim(env, x: np.ndarray, p: np.ndarray, design, tol: float = 1e-6) -> dict:
@@ -209,9 +219,11 @@ def verify_table_interim(env, x: np.ndarray, p: np.ndarray, design, tol: float =
         pi = np.moveaxis(p[:, i].reshape(shape), i, 0).reshape(shape[i], -1)
         X = np.einsum("r,trk->tk", w, xi)  # (T, K)
         P = pi @ w  # (T,)
-        util = env.values[i] @ X.T - P[None, :]  # util[t, s]: type t reporting s
-        truth = np.diag(util)
-        bic = max(bic, float((util - truth[:, None]).max()))
+        util = env.values[i] @ X.T  # util[t, s]: type t reporting s
+        util -= P[None, :]
+        truth = np.diag(util).copy()
+        util -= truth[:, None]
+        bic = max(bic, float(util.max()))
         iir = max(iir, float((env.outside[i] - truth)[f > 0].max()))
         eir = max(eir, float(f @ (env.outside[i] - truth)))
     prior_cost = 0.0
@@ -233,7 +245,7 @@ def verify_table_interim(env, x: np.ndarray, p: np.ndarray, design, tol: float =
     abs_tol = tol * scale
     fam = {"lottery": max(0.0, raw["lottery"])}
     for family, keys in INTERIM_KEYS.items():
-        option = getattr(design, family)
+        option = _option(env, design, family)
         if option != "none":
             fam[family] = max(0.0, raw[keys[option]])
     return {

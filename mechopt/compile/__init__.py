@@ -40,7 +40,7 @@ import scipy.sparse as sp
 
 from ..design import Design
 from . import border as border_mod
-from . import budget, envelope, ic, interim, ir, lottery, symmetry
+from . import budget, envelope, ic, interim, ir, items, lottery, symmetry
 from .layout import Data, Layout, Rows, value_groups
 from .objective import objective_vector
 from .plan import Plan, make_plan
@@ -292,6 +292,8 @@ def compile_design(
     start = time.perf_counter()
     if plan is None:
         plan = make_plan(design, reductions=reductions, border=border, ic_pairs=ic_pairs)
+    if plan.item_symmetric:  # one buyer, interchangeable items (mechopt.compile.items)
+        return _compile_items(design, plan, exact, start)
     sym = plan.symmetric  # identical bidders: one interim rule (mechopt.compile.symmetry)
     env_f = plan.payments == "envelope"  # DSIC single item: x only (mechopt.compile.envelope)
     lay = symmetry.layout(design) if sym else envelope.layout(design) if env_f else _layout(design, plan)
@@ -313,6 +315,41 @@ def compile_design(
                        plan=plan, scale=value_scale(design))
     if exact:
         lp.exact = _exact_form(design, lay, plan)
+    lp.build_seconds = time.perf_counter() - start
+    return lp
+
+
+def _compile_items(design: Design, plan: Plan, exact: bool, start: float) -> LinearProgram:
+    """The item-symmetric LP (orbit representatives; IC pairs ``plan.ic_pairs[0]``)."""
+    env = design.env
+    orb = plan.item_orbits if plan.item_orbits is not None else items.orbits(env)
+    pairs_ = plan.ic_pairs[0] if plan.ic_pairs else items.initial_pairs(env, orb)
+    lay = items.layout(design, orb)
+    data = Data.of(design, exact=False)
+    blocks = items.build_rows(design, lay, data, orb, pairs_)
+    c, offset = items.objective_vector(design, lay, data, orb)
+    A, rhs, eq, families = _assemble(blocks, lay.n_cols)
+    N = lay.n_cols
+    lb, ub = np.full(N, -np.inf), np.full(N, np.inf)
+    lb[: lay.R * lay.K] = 0.0
+    lp = LinearProgram(design, A, rhs, eq, c, offset, lb, ub, np.zeros(N, dtype=bool), families, lay,
+                       plan.describe(design), plan=plan, scale=value_scale(design))
+    if exact:
+        dx = Data.of(design, exact=True)
+        bx = items.build_rows(design, lay, dx, orb, pairs_)
+        rows, cols, vals, rhs_x, eq_x, off = [], [], [], [], [], 0
+        for b in bx:
+            if b.r:
+                rows.append(np.concatenate(b.r) + off)
+                cols.append(np.concatenate(b.c))
+                vals.append(_concat(b.v, True))
+            rhs_x.append(_concat(b.rhs, True))
+            eq_x.append(np.concatenate(b.eq) if b.eq else np.empty(0, bool))
+            off += b.count
+        cx, offx = items.objective_vector(design, lay, dx, orb)
+        lp.exact = {"rows": np.concatenate(rows), "cols": np.concatenate(cols), "vals": _concat(vals, True),
+                    "rhs": _concat(rhs_x, True), "equality": np.concatenate(eq_x), "c": cx, "offset": offx,
+                    "lb": [Fraction(0)] * (lay.R * lay.K) + [None] * lay.R, "ub": [None] * N}
     lp.build_seconds = time.perf_counter() - start
     return lp
 

@@ -50,6 +50,9 @@ class Plan:
     border_cuts : ndarray or None
         Border rows generated so far (flat threshold indices, :func:`~mechopt.compile.border.separate`);
         None: all of them.
+    item_symmetric : bool
+        One multi-item buyer, items interchangeable: one lottery and payment per orbit of
+        types (:mod:`mechopt.compile.items`); IC mode ``"item orbits"``, pairs in ``ic_pairs[0]``.
     symmetric : bool
         Identical bidders of a single item: one interim rule for all
         (:mod:`mechopt.compile.symmetry`; implies ``allocation == "Border"``).
@@ -63,6 +66,8 @@ class Plan:
     disabled: tuple[str, ...] = ()
     symmetric: bool = False
     border_cuts: Any = field(default=None, compare=False)
+    item_symmetric: bool = False
+    item_orbits: Any = field(default=None, compare=False)
 
     @property
     def border(self) -> bool:
@@ -82,6 +87,8 @@ class Plan:
             return self.symmetric
         if name == "envelope":
             return self.payments == "envelope"
+        if name == "item_symmetry":
+            return self.item_symmetric
         raise KeyError(f"unknown reduction {name!r}; choose one of {', '.join(REDUCTIONS)}")
 
     def with_cuts(self, cuts) -> Plan:
@@ -107,6 +114,10 @@ class Plan:
             out["ic"] = names
             if design.ic == "bic":
                 out["bic"] = "interim variables" if env.is_independent else "conditional beliefs"
+        if self.item_symmetric:
+            R = self.item_orbits.reps.size if self.item_orbits is not None else "?"
+            m = len(self.ic_pairs[0][0]) if self.ic_pairs else 0
+            out["item_symmetry"] = f"{R} orbits of {env.shape[0]} types; IC generated ({m} pairs)"
         if env.kind == "single_item":
             out["allocation"] = "interim (Border)" if self.border else "ex post"
             out["border_reason"] = self.reasons.get("border", "")
@@ -183,6 +194,11 @@ def make_plan(
         if env_ok and "envelope" not in off:
             ic, interim = ("envelope",) * env.n_agents, False
             reasons["adjacent_ic"] = "replaced by the envelope formulation"
+    item_ok, item_why = REDUCTIONS["item_symmetry"].applies(design)
+    use_items = item_ok and "item_symmetry" not in off
+    reasons["item_symmetry"] = "switched off" if item_ok and not use_items else item_why
+    if use_items:
+        ic, interim = ("item orbits",) * env.n_agents if design.ic != "none" else (), True
     use_border = False
     want_sym = sym_ok and "symmetry" not in off and not ic_pairs
     if "border" in off:
@@ -209,7 +225,7 @@ def make_plan(
     payments = "envelope" if ic and ic[0] == "envelope" else "interim" if interim else "ex_post"
     plan = Plan(ic=ic, payments=payments,
                 allocation="Border" if use_border else "ex post", reasons=reasons, disabled=tuple(sorted(off)),
-                symmetric=use_sym)
+                symmetric=use_sym, item_symmetric=use_items)
     if ic_pairs:
         plan = plan.with_pairs(ic_pairs)
     return plan

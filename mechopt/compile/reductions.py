@@ -37,6 +37,10 @@ symmetry             identical bidders (single item): the design is invariant
 envelope             DSIC single item, ex post IR, revenue: monotone allocation
                      and the envelope payments (Myerson 1981, Lemma 2); the
                      LP holds only x; see :mod:`mechopt.compile.envelope`
+item symmetry        one multi-item buyer whose types, prior and values are
+                     invariant under permuting items: averaging over item
+                     permutations gives an item-symmetric optimum; one lottery per
+                     orbit of types; see :mod:`mechopt.compile.items`
 generated IC         IC rows added lazily: each round is a relaxation, and the
                      last round's solution satisfies every IC pair, so it is
                      optimal for the full LP (see :mod:`mechopt.compile.generation`)
@@ -54,6 +58,7 @@ from typing import TYPE_CHECKING
 
 from . import border as border_mod
 from . import envelope as envelope_mod
+from . import items as items_mod
 from . import symmetry as symmetry_mod
 from .layout import affine_in_type, payments_can_be_interim
 
@@ -62,6 +67,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Reduction", "AdjacentIC", "InterimPayments", "BorderReducedForm", "GeneratedIC", "Symmetry", "Envelope",
+    "ItemSymmetry",
     "REDUCTIONS", "FALLBACK_ORDER", "GENERATION_THRESHOLD",
 ]
 
@@ -189,6 +195,17 @@ class Envelope(Reduction):
         return envelope_mod.applies(design, groups, size_check=size_check)
 
 
+@dataclass(frozen=True)
+class ItemSymmetry(Reduction):
+    """One multi-item buyer with interchangeable items: one lottery and payment per orbit of types."""
+
+    name: str = "item_symmetry"
+    description: str = "item-symmetric mechanism on orbit representatives (one buyer, interchangeable items)"
+
+    def applies(self, design: Design, **context) -> tuple[bool, str]:
+        return items_mod.applies(design)
+
+
 def full_ic_rows(design: Design, agents: list[int]) -> int:
     """Number of IC rows the full family would have for these agents."""
     env = design.env
@@ -200,9 +217,9 @@ def full_ic_rows(design: Design, agents: list[int]) -> int:
 
 
 REDUCTIONS = {r.name: r for r in (AdjacentIC(), InterimPayments(), BorderReducedForm(), GeneratedIC(), Symmetry(),
-                                   Envelope())}
+                                   Envelope(), ItemSymmetry())}
 # Dropped in this order when the verifier rejects a reduced answer: symmetry, the reduced form
 # next (its recovery is the most sensitive to tolerances), then generated IC rows,
 # then adjacent IC, then interim payments.
-FALLBACK_ORDER = ("symmetry", "envelope", "border", "generated_ic", "adjacent_ic", "interim_payments")
+FALLBACK_ORDER = ("symmetry", "item_symmetry", "envelope", "border", "generated_ic", "adjacent_ic", "interim_payments")
 
