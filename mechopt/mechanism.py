@@ -85,11 +85,20 @@ class Mechanism:
     @property
     def allocation(self) -> pd.DataFrame:
         """Lottery over outcomes at every profile (rows: profiles, columns: outcomes)."""
+        self._require_table()
         return pd.DataFrame(self.x, index=self.env.profile_index, columns=list(self.env.outcomes))
+
+    def _require_table(self) -> None:
+        if self.x is None:
+            from .errors import SpecError
+
+            raise SpecError(f"this mechanism has {math.prod(self.env.shape):.3g} profiles and no table; evaluate "
+                            "mechanism.rule.allocation(profiles) at the profiles you need, or use mechanism.interim")
 
     @property
     def payments(self) -> pd.DataFrame:
         """Payment made by each agent at every profile (rows: profiles, columns: agents)."""
+        self._require_table()
         return pd.DataFrame(self.p, index=self.env.profile_index, columns=self.env.names)
 
     @cached_property

@@ -29,7 +29,6 @@ computes the interim quantities of a rule from the tree alone.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -171,8 +170,3 @@ def _evaluate(node: Node, prof: np.ndarray, present: np.ndarray, rows: np.ndarra
                 _evaluate(child, prof, present[sel] & (types[sel] >= child.lo), rows[sel], w[sel], out)
     else:  # pragma: no cover - constructed trees only hold the kinds above
         raise ValueError(f"unknown node kind {kind!r}")
-
-
-def profiles_count(T: int, n: int) -> int:
-    """``T^n`` as an exact integer."""
-    return math.prod([T] * n)

@@ -448,3 +448,16 @@ def test_three_items_21_points_within_ten_seconds():
     # per item is feasible, so revenue is at least 3 × max_k v_k (1 − F(v_k−)); bundling does better
     separate = 3 * max(Fraction(k, 20) * Fraction(21 - k, 21) for k in range(21))
     assert r.objective >= float(separate) - 1e-9
+
+
+def test_rule_mechanism_without_table_says_how_to_evaluate():
+    r = mo.Design(mo.single_item(bidders(8, 21)), ic="bic", ir="interim").solve()
+    assert r.mechanism.x is None
+    with pytest.raises(mo.SpecError, match="rule.allocation"):
+        r.mechanism.allocation
+    tab = r.mechanism.interim["b3"]
+    assert list(tab.index) == [k / 20 for k in range(21)] and (tab["utility"] >= -1e-9).all()
+    import pickle
+
+    back = pickle.loads(pickle.dumps(r))
+    np.testing.assert_allclose(back.mechanism.rule.allocation([20] * 8), r.mechanism.rule.allocation([20] * 8))
