@@ -454,7 +454,7 @@ def test_rule_mechanism_without_table_says_how_to_evaluate():
     r = mo.Design(mo.single_item(bidders(8, 21)), ic="bic", ir="interim").solve()
     assert r.mechanism.x is None
     with pytest.raises(mo.SpecError, match="rule.allocation"):
-        r.mechanism.allocation
+        _ = r.mechanism.allocation
     tab = r.mechanism.interim["b3"]
     assert list(tab.index) == [k / 20 for k in range(21)] and (tab["utility"] >= -1e-9).all()
     import pickle
