@@ -133,9 +133,22 @@ class Mechanism:
     def _rule_interim(self) -> dict[str, pd.DataFrame]:
         """Interim tables of a symmetric single-item rule (every bidder the same), from its tree:
         the own win probability (column = the outcome "i wins"), value, payment, utility, outside, prob."""
-        from .verify_rules import rule_interim
+        from .verify_rules import count_interim, rule_interim
 
         env, rule = self.env, self.rule
+        if hasattr(rule, "counts"):  # anonymous rule: every agent has the same interim table
+            X, _ = count_interim(env, rule)
+            out = {}
+            for i, a in enumerate(env.agents):
+                df = pd.DataFrame(X, index=pd.Index(a.type_labels, name=a.name, tupleize_cols=False),
+                                  columns=list(env.outcomes))
+                df["value"] = (X * env.values[i]).sum(axis=1)
+                df["payment"] = rule.payment
+                df["utility"] = df["value"] - df["payment"]
+                df["outside"] = env.outside[i]
+                df["prob"] = a.prior
+                out[a.name] = df
+            return out
         Q = rule_interim(rule)
         out = {}
         for i, a in enumerate(env.agents):
@@ -158,8 +171,13 @@ class Mechanism:
             tab = self.interim
             pay = np.array([float(tab[a]["payment"] @ tab[a]["prob"]) for a in env.names])
             vals = np.array([float(tab[a]["value"] @ tab[a]["prob"]) for a in env.names])
-            sold = sum(float(tab[a.name][env.outcomes[i + 1]] @ a.prior) for i, a in enumerate(env.agents))
-            cost = float(env.cost[1]) * sold
+            if hasattr(self.rule, "counts"):
+                from .verify_rules import count_interim
+
+                cost = count_interim(env, self.rule)[1]
+            else:
+                sold = sum(float(tab[a.name][env.outcomes[i + 1]] @ a.prior) for i, a in enumerate(env.agents))
+                cost = float(env.cost[1]) * sold
             return {
                 "revenue": float(pay.sum()) - cost, "welfare": float(vals.sum()) - cost,
                 "utility": float(vals.sum() - pay.sum()), "cost": cost,

@@ -40,7 +40,7 @@ from .compile.generation import ic_gains, initial_pairs
 from .compile.plan import Plan, lazy_agents, make_plan
 from .compile.reductions import FALLBACK_ORDER, REDUCTIONS
 from .errors import SolverError, SpecError
-from .recover import interim_q, mechanism_arrays, symmetric_rule
+from .recover import count_rule, interim_q, mechanism_arrays, symmetric_rule
 from .result import Result
 from .status import Status
 
@@ -70,7 +70,7 @@ MAX_GAINS = 200_000_000  # entries of the (type, report, outcome) array of plain
 
 def _too_large(design: Design, plan: Plan) -> str:
     """Why ``plan`` needs a profile table too large to attempt, or ``""``."""
-    if plan.symmetric:
+    if plan.symmetric or plan.counts:
         return ""
     env = design.env
     if not plan.item_symmetric and "all pairs" in plan.ic:
@@ -214,8 +214,8 @@ class _Run:
 
         result = Result(self.design, lp, out, Status(out.status), certify=self.certify, message=out.message)
         if out.z is not None and np.all(np.isfinite(out.z)):
-            if lp.plan.symmetric:  # identical bidders: an ex post rule, tabulated only if it fits
-                rule = self._timed("recover", symmetric_rule, lp, out.z)
+            if lp.plan.symmetric or lp.plan.counts:  # identical agents: a rule, tabulated only if it fits
+                rule = self._timed("recover", count_rule if lp.plan.counts else symmetric_rule, lp, out.z)
                 result.mechanism = self._timed("recover", Mechanism.from_rule, self.design.env, rule, "LP optimum")
             else:
                 x, p = self._timed("recover", mechanism_arrays, lp, out.z)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .compile import LinearProgram
 
 __all__ = ["mechanism_arrays", "recover_allocation", "recover_allocation_levels", "interim_q", "balanced_payments",
-           "symmetric_rule", "hierarchical_tree"]
+           "symmetric_rule", "hierarchical_tree", "count_rule"]
 
 LEVELS_ABOVE = 20_000  # profiles above which the Border recovery goes level by level
 
@@ -436,3 +436,20 @@ def _level_lp(members, below, f, Q, sub) -> np.ndarray:
     total = y.sum(axis=1)
     y[total > 1] /= total[total > 1, None]
     return y
+
+
+def count_rule(lp: LinearProgram, z: np.ndarray):
+    """The anonymous rule of a type-count solution (:mod:`mechopt.compile.counts`)."""
+    from .rules import CountRule
+
+    lay = lp.layout
+    T = lay.shape[0]
+    cnt = getattr(lp, "count_vectors", None)
+    if cnt is None:
+        from .compile.counts import count_vectors
+
+        cnt = count_vectors(lay.n, T)
+    x = np.clip(np.asarray(z[: lay.M * lay.K], dtype=float).reshape(lay.M, lay.K), 0.0, 1.0)
+    x /= x.sum(axis=1, keepdims=True)
+    P = np.asarray(z[lay.P0[0]: lay.P0[0] + T], dtype=float)
+    return CountRule(lay.n, np.asarray(lp.design.env.agents[0].prior, dtype=float), cnt, x, P)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Node", "HierarchicalRule", "TABLE_LIMIT"]
+__all__ = ["Node", "HierarchicalRule", "CountRule", "TABLE_LIMIT"]
 
 TABLE_LIMIT = 5_000_000  # tabulate x (S·K entries) only up to this size
 
@@ -170,3 +170,68 @@ def _evaluate(node: Node, prof: np.ndarray, present: np.ndarray, rows: np.ndarra
                 _evaluate(child, prof, present[sel] & (types[sel] >= child.lo), rows[sel], w[sel], out)
     else:  # pragma: no cover - constructed trees only hold the kinds above
         raise ValueError(f"unknown node kind {kind!r}")
+
+
+@dataclass
+class CountRule:
+    """An anonymous rule for n identical agents: the lottery depends on the type counts only.
+
+    Attributes
+    ----------
+    n : int
+    prior : ndarray, shape (T,)
+    counts : ndarray of int, shape (M, T)
+        Every count vector ``m`` (``Σ m = n``), rows in the order of ``x``.
+    x : ndarray, shape (M, K)
+        Lottery over outcomes at each count vector.
+    payment : ndarray, shape (T,)
+        Interim payment ``P(t)`` of every agent; ex post ``p_i(θ) = P(θ_i)``.
+    """
+
+    n: int
+    prior: np.ndarray
+    counts: np.ndarray
+    x: np.ndarray
+    payment: np.ndarray
+
+    @property
+    def T(self) -> int:
+        return int(self.prior.shape[0])
+
+    @property
+    def n_profiles(self) -> int:
+        return self.T ** self.n
+
+    @property
+    def fits_table(self) -> bool:
+        return self.n_profiles * self.x.shape[1] <= TABLE_LIMIT
+
+    def _lookup(self, counts: np.ndarray) -> np.ndarray:
+        base = self.n + 1
+        weights = base ** np.arange(self.T, dtype=np.int64)
+        keys = self.counts @ weights
+        order = np.argsort(keys)
+        q = counts @ weights
+        pos = np.searchsorted(keys[order], q)
+        return order[np.minimum(pos, keys.size - 1)]
+
+    def allocation(self, profiles) -> np.ndarray:
+        """Lotteries (m, K) at profiles given as type indices (m, n)."""
+        prof = np.atleast_2d(np.asarray(profiles, dtype=np.int64))
+        if prof.shape[1] != self.n or prof.min(initial=0) < 0 or prof.max(initial=0) >= self.T:
+            raise ValueError(f"profiles must be type indices in [0, {self.T}) of shape (m, {self.n})")
+        counts = np.zeros((prof.shape[0], self.T), dtype=np.int64)
+        np.add.at(counts, (np.repeat(np.arange(prof.shape[0]), self.n), prof.ravel()), 1)
+        return self.x[self._lookup(counts)]
+
+    def payments(self, profiles) -> np.ndarray:
+        return self.payment[np.asarray(profiles, dtype=np.int64)]
+
+    def tabulate(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.fits_table:
+            raise MemoryError(f"the allocation table would have {self.n_profiles * self.x.shape[1]:.3g} entries")
+        prof = np.stack(np.unravel_index(np.arange(self.n_profiles), (self.T,) * self.n), axis=1)
+        return self.allocation(prof), self.payments(prof)
+
+    def __repr__(self) -> str:
+        return f"CountRule(n={self.n}, T={self.T}, count vectors={self.counts.shape[0]}, profiles={self.T}^{self.n})"

@@ -88,6 +88,52 @@ def _check_tree(node, T: int) -> float:
     return bad
 
 
+def count_interim(env, rule) -> tuple[np.ndarray, float]:
+    """Interim outcome probabilities ``X`` (T, K) of every agent under an anonymous
+    :class:`~mechopt.rules.CountRule`, and the expected designer cost, with the multinomial
+    probabilities of :mod:`scipy.stats` (not the compiler's)."""
+    from scipy.stats import multinomial
+
+    f = np.asarray(rule.prior, dtype=float)
+    n, T = int(rule.n), f.size
+    counts = np.asarray(rule.counts)
+    X = np.zeros((T, rule.x.shape[1]))
+    for t in range(T):
+        m = np.flatnonzero(counts[:, t] >= 1)
+        others = counts[m].copy()
+        others[:, t] -= 1
+        X[t] = multinomial(n - 1, f).pmf(others) @ rule.x[m]
+    cost = float(multinomial(n, f).pmf(counts) @ (rule.x @ np.asarray(env.cost, dtype=float)))
+    return X, cost
+
+
+def _count_violations(env, rule) -> dict[str, float]:
+    n, T = env.n_agents, env.agents[0].n_types
+    f = np.asarray(env.agents[0].prior, dtype=float)
+    counts = np.asarray(rule.counts)
+    if (rule.n != n or counts.shape != (comb(n + T - 1, n), T) or (counts.sum(axis=1) != n).any()
+            or len({tuple(r) for r in counts.tolist()}) != counts.shape[0]):
+        raise ValueError("the rule's count vectors are not all the type counts of this environment")
+    for i in range(n):
+        if not (np.array_equal(env.agents[i].prior, f) and np.array_equal(env.values[i], env.values[0])
+                and np.array_equal(env.outside[i], env.outside[0])):
+            raise ValueError(f"agent {env.agents[i].name!r} is not identical to agent {env.agents[0].name!r}")
+    V, U = env.values[0], env.outside[0]
+    X, cost = count_interim(env, rule)
+    P = np.asarray(rule.payment, dtype=float)
+    util = V @ X.T - P[None, :]
+    truth = np.diag(util)
+    W = counts @ V - np.asarray(env.cost, dtype=float)[None, :]
+    return {
+        "lottery": float(max(np.abs(rule.x.sum(axis=1) - 1).max(), (-rule.x).max())),
+        "bic": float((util - truth[:, None]).max()),
+        "interim_ir": float((U - truth).max()),
+        "ex_ante_ir": float(f @ (U - truth)),
+        "budget_ex_ante": float(cost - n * (f @ P)),
+        "efficient": float((W.max(axis=1) - (rule.x * W).sum(axis=1)).max()),
+    }
+
+
 def rule_violations(env, rule) -> dict[str, float]:
     """Worst violations of a rule's properties, from interim quantities only.
 
@@ -103,6 +149,8 @@ def rule_violations(env, rule) -> dict[str, float]:
         ``lottery``, ``bic``, ``interim_ir``, ``ex_ante_ir``, ``budget_ex_ante``
         (≤ 0 when the property holds).
     """
+    if hasattr(rule, "counts"):  # an anonymous rule on type counts
+        return _count_violations(env, rule)
     n, T = env.n_agents, env.agents[0].n_types
     f = np.asarray(env.agents[0].prior, dtype=float)
     if rule.n != n or rule.T != T or not np.allclose(rule.prior, f, rtol=0, atol=1e-15):
@@ -151,7 +199,9 @@ def verify_rule(env, rule, design=None, tol: float = 1e-6) -> dict:
                 fam[family] = np.inf
             else:
                 fam[family] = max(0.0, raw[key[option]])
-        if design.allocation != "free":
+        if design.allocation == "efficient" and "efficient" in raw:
+            fam["efficiency"] = max(0.0, raw["efficient"])
+        elif design.allocation != "free":
             unchecked.append(f"allocation={design.allocation!r}")
             fam["efficiency"] = np.inf
     props = {"bic": raw["bic"] <= abs_tol, "interim_ir": raw["interim_ir"] <= abs_tol,

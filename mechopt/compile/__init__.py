@@ -40,7 +40,7 @@ import scipy.sparse as sp
 
 from ..design import Design
 from . import border as border_mod
-from . import budget, envelope, ic, interim, ir, items, lottery, symmetry
+from . import budget, counts, envelope, ic, interim, ir, items, lottery, symmetry
 from .layout import Data, Layout, Rows, value_groups
 from .objective import objective_vector
 from .plan import Plan, make_plan
@@ -294,6 +294,8 @@ def compile_design(
         plan = make_plan(design, reductions=reductions, border=border, ic_pairs=ic_pairs)
     if plan.item_symmetric:  # one buyer, interchangeable items (mechopt.compile.items)
         return _compile_items(design, plan, exact, start)
+    if plan.counts:  # identical agents, common outcomes: type counts (mechopt.compile.counts)
+        return _compile_counts(design, plan, exact, start)
     sym = plan.symmetric  # identical bidders: one interim rule (mechopt.compile.symmetry)
     env_f = plan.payments == "envelope"  # DSIC single item: x only (mechopt.compile.envelope)
     lay = symmetry.layout(design) if sym else envelope.layout(design) if env_f else _layout(design, plan)
@@ -315,6 +317,32 @@ def compile_design(
                        plan=plan, scale=value_scale(design))
     if exact:
         lp.exact = _exact_form(design, lay, plan)
+    lp.build_seconds = time.perf_counter() - start
+    return lp
+
+
+def _compile_counts(design: Design, plan: Plan, exact: bool, start: float) -> LinearProgram:
+    """The anonymous LP on type counts (float only)."""
+    if exact:
+        from ..errors import SpecError
+
+        raise SpecError("exact certificates are not available for the type-count formulation; "
+                        "solve with symmetric=False on a smaller grid")
+    env = design.env
+    cnt = counts.count_vectors(env.n_agents, env.shape[0])
+    groups = value_groups(env.values_exact[0])
+    lay = counts.layout(design, cnt, groups)
+    data = Data(False, list(env.values), env.cost, list(env.outside), np.empty(0), [a.prior for a in env.agents])
+    blocks = counts.build_rows(design, lay, data, cnt, groups, adjacent=bool(plan.ic) and plan.ic[0] == "adjacent")
+    c, offset = counts.objective_vector(design, lay, data, cnt, groups)
+    A, rhs, eq, families = _assemble(blocks, lay.n_cols)
+    N = lay.n_cols
+    lb, ub = np.full(N, -np.inf), np.full(N, np.inf)
+    lb[: lay.M * lay.K] = 0.0
+    ub[: lay.M * lay.K][counts.inefficient(design, cnt).ravel()] = 0.0
+    lp = LinearProgram(design, A, rhs, eq, c, offset, lb, ub, np.zeros(N, dtype=bool), families, lay,
+                       plan.describe(design), plan=plan, scale=value_scale(design))
+    lp.count_vectors = cnt
     lp.build_seconds = time.perf_counter() - start
     return lp
 

@@ -50,6 +50,9 @@ class Plan:
     border_cuts : ndarray or None
         Border rows generated so far (flat threshold indices, :func:`~mechopt.compile.border.separate`);
         None: all of them.
+    counts : bool
+        Identical agents with common outcomes: an anonymous mechanism on type counts
+        (:mod:`mechopt.compile.counts`).
     item_symmetric : bool
         One multi-item buyer, items interchangeable: one lottery and payment per orbit of
         types (:mod:`mechopt.compile.items`); IC mode ``"item orbits"``, pairs in ``ic_pairs[0]``.
@@ -68,6 +71,7 @@ class Plan:
     border_cuts: Any = field(default=None, compare=False)
     item_symmetric: bool = False
     item_orbits: Any = field(default=None, compare=False)
+    counts: bool = False
 
     @property
     def border(self) -> bool:
@@ -89,6 +93,8 @@ class Plan:
             return self.payments == "envelope"
         if name == "item_symmetry":
             return self.item_symmetric
+        if name == "counts":
+            return self.counts
         raise KeyError(f"unknown reduction {name!r}; choose one of {', '.join(REDUCTIONS)}")
 
     def with_cuts(self, cuts) -> Plan:
@@ -114,6 +120,8 @@ class Plan:
             out["ic"] = names
             if design.ic == "bic":
                 out["bic"] = "interim variables" if env.is_independent else "conditional beliefs"
+        if self.counts:
+            out["counts"] = "anonymous: lotteries on type counts of identical agents"
         if self.item_symmetric:
             R = self.item_orbits.reps.size if self.item_orbits is not None else "?"
             m = len(self.ic_pairs[0][0]) if self.ic_pairs else 0
@@ -199,6 +207,9 @@ def make_plan(
     reasons["item_symmetry"] = "switched off" if item_ok and not use_items else item_why
     if use_items:
         ic, interim = ("item orbits",) * env.n_agents if design.ic != "none" else (), True
+    cnt_ok, cnt_why = REDUCTIONS["counts"].applies(design)
+    use_counts = cnt_ok and "counts" not in off
+    reasons["counts"] = "switched off" if cnt_ok and not use_counts else cnt_why
     use_border = False
     want_sym = sym_ok and "symmetry" not in off and not ic_pairs
     if "border" in off:
@@ -225,7 +236,7 @@ def make_plan(
     payments = "envelope" if ic and ic[0] == "envelope" else "interim" if interim else "ex_post"
     plan = Plan(ic=ic, payments=payments,
                 allocation="Border" if use_border else "ex post", reasons=reasons, disabled=tuple(sorted(off)),
-                symmetric=use_sym, item_symmetric=use_items)
+                symmetric=use_sym, item_symmetric=use_items, counts=use_counts)
     if ic_pairs:
         plan = plan.with_pairs(ic_pairs)
     return plan

@@ -41,6 +41,10 @@ item symmetry        one multi-item buyer whose types, prior and values are
                      invariant under permuting items: averaging over item
                      permutations gives an item-symmetric optimum; one lottery per
                      orbit of types; see :mod:`mechopt.compile.items`
+counts               identical agents, common outcomes (public project): an
+                     average over permutations is anonymous, so lotteries live on
+                     the C(n+T−1, n) type-count vectors; see
+                     :mod:`mechopt.compile.counts`
 generated IC         IC rows added lazily: each round is a relaxation, and the
                      last round's solution satisfies every IC pair, so it is
                      optimal for the full LP (see :mod:`mechopt.compile.generation`)
@@ -57,6 +61,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import border as border_mod
+from . import counts as counts_mod
 from . import envelope as envelope_mod
 from . import items as items_mod
 from . import symmetry as symmetry_mod
@@ -67,7 +72,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Reduction", "AdjacentIC", "InterimPayments", "BorderReducedForm", "GeneratedIC", "Symmetry", "Envelope",
-    "ItemSymmetry",
+    "ItemSymmetry", "Counts",
     "REDUCTIONS", "FALLBACK_ORDER", "GENERATION_THRESHOLD",
 ]
 
@@ -206,6 +211,17 @@ class ItemSymmetry(Reduction):
         return items_mod.applies(design)
 
 
+@dataclass(frozen=True)
+class Counts(Reduction):
+    """Identical agents with common outcomes: anonymous lotteries on type counts."""
+
+    name: str = "counts"
+    description: str = "anonymous mechanism on type counts (identical agents, interim payments)"
+
+    def applies(self, design: Design, **context) -> tuple[bool, str]:
+        return counts_mod.applies(design)
+
+
 def full_ic_rows(design: Design, agents: list[int]) -> int:
     """Number of IC rows the full family would have for these agents."""
     env = design.env
@@ -217,9 +233,10 @@ def full_ic_rows(design: Design, agents: list[int]) -> int:
 
 
 REDUCTIONS = {r.name: r for r in (AdjacentIC(), InterimPayments(), BorderReducedForm(), GeneratedIC(), Symmetry(),
-                                   Envelope(), ItemSymmetry())}
-# Dropped in this order when the verifier rejects a reduced answer: symmetry, the reduced form
-# next (its recovery is the most sensitive to tolerances), then generated IC rows,
-# then adjacent IC, then interim payments.
-FALLBACK_ORDER = ("symmetry", "item_symmetry", "envelope", "border", "generated_ic", "adjacent_ic", "interim_payments")
+                                   Envelope(), ItemSymmetry(), Counts())}
+# Dropped in this order when the verifier rejects a reduced answer: the symmetry reductions and
+# the envelope first, the Border reduced form next (its recovery is the most sensitive to
+# tolerances), then generated IC rows, then adjacent IC, then interim payments.
+FALLBACK_ORDER = ("symmetry", "item_symmetry", "counts", "envelope", "border", "generated_ic", "adjacent_ic",
+                  "interim_payments")
 
