@@ -126,9 +126,10 @@ def solve(
         reductions = reductions and not custom
     run = _Run(design, backend, certify, deadline, options, start)
     try:
-        # the cvxpy model reads ex post payment columns: no envelope formulation there
-        plan = make_plan(design, reductions=reductions, border=border,
-                         disabled=("envelope",) if backend == "cvxpy" else ())
+        # the cvxpy model reads ex post payment columns: no envelope formulation there; the
+        # type-count LP has no exact twin: not when an exact certificate is asked for
+        off = (("envelope",) if backend == "cvxpy" else ()) + (("counts",) if certify else ())
+        plan = make_plan(design, reductions=reductions, border=border, disabled=off)
         big = _too_large(design, plan)
         if big:
             raise SpecError(f"{big} and no table-free formulation applies (symmetry: "
