@@ -207,13 +207,16 @@ class CountRule:
         return self.n_profiles * self.x.shape[1] <= TABLE_LIMIT
 
     def _lookup(self, counts: np.ndarray) -> np.ndarray:
-        base = self.n + 1
-        weights = base ** np.arange(self.T, dtype=np.int64)
-        keys = self.counts @ weights
-        order = np.argsort(keys)
-        q = counts @ weights
-        pos = np.searchsorted(keys[order], q)
-        return order[np.minimum(pos, keys.size - 1)]
+        """Row of ``self.counts`` equal to each query row (unique rows, no integer keys to overflow)."""
+        both = np.concatenate([self.counts, counts])
+        _, inv = np.unique(both, axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        pos = np.full(inv.max() + 1, -1)
+        pos[inv[: self.counts.shape[0]]] = np.arange(self.counts.shape[0])
+        out = pos[inv[self.counts.shape[0]:]]
+        if (out < 0).any():
+            raise ValueError("a profile's type counts are not in the rule's table")
+        return out
 
     def allocation(self, profiles) -> np.ndarray:
         """Lotteries (m, K) at profiles given as type indices (m, n)."""

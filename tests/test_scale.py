@@ -512,3 +512,15 @@ def test_eight_citizens_eleven_types():
         law = np.convolve(law, np.ones(T, dtype=object))
     first_best = sum(Fraction(int(c), T ** n) * max(Fraction(s, T - 1) - Fraction(n, 2), 0) for s, c in enumerate(law))
     assert 0 < second.objective < float(first_best)
+
+
+def test_type_counts_with_many_types_per_agent():
+    """3 citizens × 41 types: 68,921 profiles, 12,341 count vectors (integer keys would overflow)."""
+    env, design, _ = mo.load("public_project", grid=41)
+    r = design.solve()
+    assert r.lp.plan.counts and r.status == "optimal" and r.verification["ok"]
+    plain = design.replace(symmetric=False).solve()
+    assert not plain.lp.plan.counts
+    assert r.objective == pytest.approx(plain.objective, abs=1e-8)
+    np.testing.assert_allclose(r.mechanism.rule.allocation([[40, 40, 40], [0, 0, 0], [20, 20, 21]]),
+                               plain.mechanism.x[[68920, 0, 20 * 41 * 41 + 20 * 41 + 21]], atol=1e-9)

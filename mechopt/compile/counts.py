@@ -37,7 +37,7 @@ from .terms import pairs
 if TYPE_CHECKING:  # pragma: no cover
     from ..design import Design
 
-__all__ = ["applies", "count_vectors", "multinomial", "CountLayout", "layout", "build_rows", "objective_vector",
+__all__ = ["applies", "count_vectors", "multinomial", "row_positions", "CountLayout", "layout", "build_rows", "objective_vector",
            "MIN_PROFILES", "MAX_COUNTS"]
 
 MIN_PROFILES = 20_000
@@ -96,8 +96,14 @@ def multinomial(counts: np.ndarray, f: np.ndarray) -> np.ndarray:
     return w
 
 
-def _encode(counts: np.ndarray, base: int) -> np.ndarray:
-    return counts @ (base ** np.arange(counts.shape[1], dtype=np.int64))
+def row_positions(table: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Row of ``table`` (M, T) equal to each row of ``queries`` (Q, T); −1 where none (no integer overflow)."""
+    both = np.concatenate([table, queries])
+    _, inv = np.unique(both, axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    pos = np.full(inv.max() + 1, -1)
+    pos[inv[: table.shape[0]]] = np.arange(table.shape[0])
+    return pos[inv[table.shape[0]:]]
 
 
 @dataclass
@@ -131,18 +137,16 @@ def interim_weights(counts: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.n
     n, T = int(counts[0].sum()), counts.shape[1]
     others = count_vectors(n - 1, T)
     w_o = multinomial(others, f)
-    base = n + 1
-    keys_o = _encode(others, base)
-    order = np.argsort(keys_o)
-    ts, ms, ws = [], [], []
+    ts, ms, qs = [], [], []
     for t in range(T):
         m = np.flatnonzero(counts[:, t] >= 1)
-        k = _encode(counts[m], base) - base ** t
-        pos = order[np.searchsorted(keys_o[order], k)]
+        q = counts[m].copy()
+        q[:, t] -= 1
         ts.append(np.full(m.size, t))
         ms.append(m)
-        ws.append(w_o[pos])
-    return np.concatenate(ts), np.concatenate(ms), np.concatenate(ws)
+        qs.append(q)
+    pos = row_positions(others, np.concatenate(qs))
+    return np.concatenate(ts), np.concatenate(ms), w_o[pos]
 
 
 def build_rows(design: Design, lay: CountLayout, data: Data, counts: np.ndarray, groups, adjacent: bool) -> list[Rows]:
