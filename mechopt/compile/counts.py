@@ -37,7 +37,8 @@ from .terms import pairs
 if TYPE_CHECKING:  # pragma: no cover
     from ..design import Design
 
-__all__ = ["applies", "count_vectors", "multinomial", "row_positions", "CountLayout", "layout", "build_rows", "objective_vector",
+__all__ = ["applies", "count_vectors", "multinomial", "row_positions", "CountLayout", "layout", "build_rows",
+           "objective_vector",
            "MIN_PROFILES", "MAX_COUNTS"]
 
 MIN_PROFILES = 20_000
