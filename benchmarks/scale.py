@@ -119,7 +119,8 @@ def _timed(d, ref) -> dict:
     seconds = time.perf_counter() - start
     s = r.lp.sizes
     return {"rows": s["rows"], "cols": s["cols"], "nnz": s["nnz"], "seconds": seconds,
-            "objective": r.objective, "reference": ref, "verified": bool(r.verification.get("ok")),
+            "objective": r.objective, "reference": ref,
+            "verified": bool(r.verification.get("ok")) if r.mechanism is not None else None,  # infeasible: no mechanism
             "status": str(r.status), "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -151,7 +152,8 @@ def main() -> None:
         ref = f"{res['reference']:.8f}" if res["reference"] is not None else "-"
         obj = f"{res['objective']:.8f}" if res["objective"] is not None else res["status"]
         print(f"{label:<72} {res['rows']:>7} {res['cols']:>7} {res['nnz']:>8} {res['seconds']:>7.3f} "
-              f"{res['peak_mb']:>6.0f} {obj:>11} {ref:>11}  {res['verified']}", flush=True)
+              f"{res['peak_mb']:>6.0f} {obj:>11} {ref:>11}  {'-' if res['verified'] is None else res['verified']}",
+              flush=True)
 
 
 if __name__ == "__main__":
