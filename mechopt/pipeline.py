@@ -65,7 +65,7 @@ MAX_TABLE = {"ex post": 2_000_000, "Border": 5_000_000}
 
 
 ITEM_CUTS = 20_000  # violated (representative, report) IC pairs added per round at most
-MAX_GAINS = 200_000_000  # entries of the (type, report, outcome) array of plain IC generation
+MAX_GAINS = 200_000_000  # entries of the gain array of plain IC generation (see _too_large)
 
 
 def _too_large(design: Design, plan: Plan) -> str:
@@ -74,7 +74,8 @@ def _too_large(design: Design, plan: Plan) -> str:
         return ""
     env = design.env
     if not plan.item_symmetric and "all pairs" in plan.ic:
-        worst = max(T * T * env.n_outcomes * (env.n_profiles // T) for T in env.shape)
+        # generation's gain array: (T, T, opponents' profiles) under DSIC, (T, T, K) under BIC
+        worst = max(T * T * (env.n_profiles // T if design.ic == "dsic" else env.n_outcomes) for T in env.shape)
         if worst > MAX_GAINS:
             return f"checking every IC pair needs {worst:.3g} entries (> {MAX_GAINS:,})"
     size = env.n_profiles * env.n_outcomes
