@@ -524,3 +524,17 @@ def test_type_counts_with_many_types_per_agent():
     assert r.objective == pytest.approx(plain.objective, abs=1e-8)
     np.testing.assert_allclose(r.mechanism.rule.allocation([[40, 40, 40], [0, 0, 0], [20, 20, 21]]),
                                plain.mechanism.x[[68920, 0, 20 * 41 * 41 + 20 * 41 + 21]], atol=1e-9)
+
+
+def test_size_guard_counts_the_arrays_each_formulation_builds():
+    from mechopt.compile.plan import make_plan
+    from mechopt.pipeline import _too_large
+
+    two = mo.multi_item([mo.Agent("a", mo.grid(0, 1, 21)), mo.Agent("b", mo.grid(0, 1, 21))], items=2)
+    bic = mo.Design(two, ic="bic", ir="interim")  # gains (441, 441, 9): attempted, as on main
+    assert _too_large(bic, make_plan(bic)) == ""
+    dsic = mo.Design(two, ic="dsic", ir="ex_post")  # gains (441, 441, 441): 8.6e7 entries per agent
+    assert _too_large(dsic, make_plan(dsic)) == ""
+    many = mo.single_item(bidders(4, 101))
+    plain = mo.Design(many, ic="bic", ir="interim", symmetric=False)
+    assert "too many for a profile table" in _too_large(plain, make_plan(plain, border=False))
