@@ -54,6 +54,9 @@ class Design:
     objective : {"revenue", "welfare", "utility", "gains", "feasibility"}
     deterministic : bool
         Restrict to deterministic allocations (solved as a MIP; no duals).
+    symmetric : bool or None
+        ``None`` (default): impose one interim rule for all bidders when they are
+        identical (single item; see :mod:`mechopt.compile.symmetry`); ``False``: off.
 
     Examples
     --------
@@ -72,6 +75,7 @@ class Design:
     allocation: str = "free"
     objective: str = "revenue"
     deterministic: bool = False
+    symmetric: bool | None = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Design:
         known = [f.name for f in dataclasses.fields(cls)]
@@ -92,10 +96,12 @@ class Design:
             raise SpecError("Design: ic='dsic' needs private values; with interdependent values use ic='ex_post'")
         if not isinstance(self.deterministic, bool):
             raise SpecError(f"Design: deterministic must be true or false, got {self.deterministic!r}")
+        if self.symmetric not in (None, False, True):
+            raise SpecError(f"Design: symmetric must be None (automatic) or False (off), got {self.symmetric!r}")
 
     def replace(self, **changes: Any) -> Design:
         """A copy with some options (or the environment) changed."""
-        keys = ("env", "ic", "ir", "budget", "allocation", "objective", "deterministic")
+        keys = ("env", "ic", "ir", "budget", "allocation", "objective", "deterministic", "symmetric")
         fields = {k: getattr(self, k) for k in keys}
         fields.update(changes)
         return Design(**fields)

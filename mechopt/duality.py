@@ -161,9 +161,19 @@ def _rent_matrix(result: Result, i: int):
     env = result.design.env
     v = np.asarray(env.values[i][:, lp.layout.groups[i][0][0]], dtype=float)
     fam = lp.family("ic")
-    mine = np.flatnonzero(fam.codes["agent"] == i)
+    rep, share = _representative(result, i)
+    mine = np.flatnonzero(fam.codes["agent"] == rep)
     s, t = fam.codes["type"][mine], fam.codes["report"][mine]
-    return sp.csr_matrix(((v[s] - v[t]), (t, fam.start + mine)), shape=(v.size, lp.A.shape[0])), v
+    return sp.csr_matrix(((v[s] - v[t]) * share, (t, fam.start + mine)), shape=(v.size, lp.A.shape[0])), v
+
+
+def _representative(result: Result, i: int) -> tuple[int, float]:
+    """Whose rows hold agent i's constraints, and agent i's share of their multipliers: under the
+    symmetric reduced form (mechopt.compile.symmetry) agent 0's rows stand for all n identical
+    bidders and the objective is n times one bidder's, so each bidder's multiplier is λ / n."""
+    if getattr(result.lp.plan, "symmetric", False):
+        return 0, 1.0 / result.design.env.n_agents
+    return i, 1.0
 
 
 def _solve(prob) -> None:
@@ -270,6 +280,8 @@ def _dual_parts(result: Result, agent: str | int, canonical):
     env, i, a, outcomes, v = _agent_setup(result, agent)
     lp = result.lp
     y, ir_shift = _duals_for(result, canonical)
+    rep, share = _representative(result, i)
+    y = y * share
     C, ctx, mass, view = _contexts(result, i)
     T = a.n_types
     f = np.asarray(a.prior, dtype=float)
@@ -278,7 +290,7 @@ def _dual_parts(result: Result, agent: str | int, canonical):
     # IC rows of agent i: (context, true type s, report t, dual, slack)
     fam = lp.family("ic")
     rows = np.arange(fam.start, fam.stop)
-    mine = fam.codes["agent"] == i
+    mine = fam.codes["agent"] == rep
     rows = rows[mine]
     s_true = fam.codes["type"][mine]
     t_rep = fam.codes["report"][mine]
@@ -294,7 +306,7 @@ def _dual_parts(result: Result, agent: str | int, canonical):
     if any(fm.name == "ir" for fm in lp.families):
         fir = lp.family("ir")
         ir_rows = np.arange(fir.start, fir.stop)
-        mine_ir = fir.codes["agent"] == i
+        mine_ir = fir.codes["agent"] == rep
         g = y[ir_rows[mine_ir]]
         types = fir.codes.get("type")
         prof = fir.codes.get("profile")

@@ -133,10 +133,14 @@ def face(result: Result, metrics: Sequence[str] = ("revenue", "welfare", "utilit
     if result.output.stats.get("user_terms"):
         raise SpecError("face: this result has user constraints or a user objective (cvxpy backend); the face is "
                         "computed on the design's own LP, so solve without them (or with backend='highs')")
-    if lp.plan.ic_pairs:  # a relaxation from IC row generation: use the full LP
-        from .compile import compile_design
+    restricting = ("symmetry", "counts", "item_symmetry", "envelope")
+    if lp.plan.ic_pairs or lp.plan.border_cuts is not None or any(lp.plan.uses(n) for n in restricting):
+        # Generated IC rows make a relaxation, and symmetric / anonymous / envelope formulations
+        # keep only some of the optimal mechanisms (without loss for the optimum, not for its
+        # face): the face is taken on the design's LP without them.
+        from .compile import compile_design, make_plan
 
-        lp = compile_design(result.design, plan=lp.plan.without_generation())
+        lp = compile_design(result.design, plan=make_plan(result.design, disabled=restricting))
     opt = float(result.output.objective)
     h = build_highs(lp)
     tol = rel_tol * max(float(lp.scale), abs(opt))  # relative to the problem's money unit

@@ -137,6 +137,8 @@ def _plan(design, reductions: bool, border: bool | None, ic_generation: bool | N
         "Z": [z for _, z in GZ], "interim_payments": interim_payments,
         "need_interim": env.is_private and indep and (ic == "bic" or design.ir in ("interim", "ex_ante")),
         "adjacent": adjacent, "border": use_border, "costly": int(np.count_nonzero(env.cost)),
+        "table_free": [name for name in ("symmetry", "counts", "item_symmetry") if plan.uses(name)],
+        "envelope": plan.uses("envelope"), "plan": plan,
     }
 
 
@@ -145,6 +147,13 @@ def _count(design, plan: dict, shape: tuple[int, ...], exact: bool) -> dict[str,
     n, K = len(shape), int(design.env.n_outcomes)
     S = math.prod(shape)
     R = [S // T for T in shape]
+    if plan.get("envelope"):
+        # monotone lotteries + envelope payments (compile/envelope.py): S·K columns, S lottery
+        # rows and Σ_i (T_i − 1) S / T_i monotonicity rows of two nonzeros
+        mono = sum((T - 1) * S // T for T in shape)
+        fam_rows = {"lottery": S, "monotone": mono}
+        nnz, cols = S * K + 2 * mono, S * K
+        return _total(fam_rows, nnz, cols, S, K, n, exact)
     ic, G, Z = plan["ic"], plan["G"], plan["Z"]
     interim_payments, need_interim = plan["interim_payments"], plan["need_interim"]
     pairs = [2 * (T - 1) if adj else T * (T - 1) for T, adj in zip(shape, plan["adjacent"])]
@@ -207,9 +216,16 @@ def _count(design, plan: dict, shape: tuple[int, ...], exact: bool) -> dict[str,
         else:
             fam_rows["budget"] = 1
             nnz += (sum(shape) + S * costly) if interim_payments else S * (n + costly)
+    return _total(fam_rows, nnz, cols, S, K, n, exact)
+
+
+def _total(fam_rows: dict, nnz: int, cols: int, S: int, K: int, n: int, exact: bool,
+           tables: bool = True) -> dict[str, Any]:
     n_rows = sum(fam_rows.values())
     per_nnz = BYTES_PER_NNZ + (EXACT_BYTES_PER_NNZ if exact else 0)
-    mem = nnz * per_nnz + n_rows * BYTES_PER_ROW + cols * BYTES_PER_COL + S * (K + n) * BYTES_PER_PROFILE_ENTRY
+    mem = nnz * per_nnz + n_rows * BYTES_PER_ROW + cols * BYTES_PER_COL
+    if tables:  # mechanism arrays x (S, K), p (S, n) and the verifier's copies
+        mem += S * (K + n) * BYTES_PER_PROFILE_ENTRY
     return {"rows": int(n_rows), "cols": int(cols), "nnz": int(nnz), "bytes": int(mem), "families": fam_rows}
 
 
@@ -245,6 +261,17 @@ def estimate(design, reductions: bool = True, border: bool | None = None, exact:
         (``ic_generation=True``) builds fewer rows than estimated.
     """
     plan = _plan(design, reductions, border, ic_generation, backend, certify)
+    if plan["table_free"]:
+        # symmetric / anonymous / item-orbit formulations have O(T) or O(orbits) rows whatever
+        # the number of profiles (mechopt.compile.symmetry, counts, items): build and count them
+        from .compile import compile_design
+
+        lp = compile_design(design, plan=plan["plan"])
+        sz = lp.sizes
+        out = _total(dict(sz["families"]), sz["nnz"], sz["cols"], design.env.n_profiles, design.env.n_outcomes,
+                     design.env.n_agents, exact or certify, tables=False)
+        out["reductions"] = {"table_free": plan["table_free"]}
+        return out
     out = _count(design, plan, tuple(int(T) for T in design.env.shape), exact or certify)
     out["reductions"] = {"adjacent": dict(zip(design.env.names, plan["adjacent"])),
                          "payments": "interim" if plan["interim_payments"] else "ex_post", "border": plan["border"],

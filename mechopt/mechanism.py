@@ -8,6 +8,7 @@ payment rule ``p`` of shape ``(S, n)`` (``p[s, i]`` is paid *by* agent i).
 
 from __future__ import annotations
 
+import math
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .spec import Environment
 
 __all__ = ["Mechanism"]
+
+TABLE_CHECK = 20_000  # rule mechanisms with at most this many profiles are also checked on their table
+POINTWISE_WORK = 50_000_000  # profiles × types beyond which interim-only designs are checked on interim quantities
 
 
 class Mechanism:
@@ -34,14 +38,40 @@ class Mechanism:
         ``payments[s, i]`` = payment made by agent i at profile s.
     name : str
         Shown in ``repr`` and in :func:`mechopt.compare`.
+    rule : HierarchicalRule, optional
+        An ex post rule (:mod:`mechopt.rules`) evaluated at any profile
+        (``rule.allocation(profiles)``); with ``allocation=None`` the tables
+        ``x``, ``p`` exist only when they fit in memory (``rule.fits_table``,
+        else None), interim tables and metrics come from the rule, and
+        :meth:`check` runs :mod:`mechopt.verify_rules` on interim quantities.
+
+    Examples
+    --------
+    >>> import mechopt as mo
+    >>> bidders = [mo.Agent(f"b{i}", mo.grid(0, 1, 101)) for i in range(10)]
+    >>> r = mo.Design(mo.single_item(bidders), ic="bic", ir="interim").solve()
+    >>> r.mechanism.x is None, r.mechanism.rule.allocation([100] * 10)[1:].round(2).tolist()[:3]
+    (True, [0.1, 0.1, 0.1])
     """
 
-    def __init__(self, env: Environment, allocation: Any, payments: Any, name: str = "mechanism") -> None:
+    @classmethod
+    def from_rule(cls, env: Environment, rule: Any, name: str = "mechanism") -> Mechanism:
+        """A mechanism given by a rule (see ``rule`` above)."""
+        return cls(env, None, None, name=name, rule=rule)
+
+    def __init__(self, env: Environment, allocation: Any, payments: Any, name: str = "mechanism",
+                 rule: Any = None) -> None:
         from .errors import SpecError
         from .spec import Environment
 
         if not isinstance(env, Environment):
             raise SpecError("Mechanism needs an Environment as its first argument (e.g. mo.single_item(agents))")
+        self.rule = rule
+        if rule is not None and allocation is None:
+            # a rule (mechopt.rules): tabulate only where the table fits in memory
+            self.env, self.name = env, name
+            self.x, self.p = rule.tabulate() if rule.fits_table else (None, None)
+            return
         try:
             x = np.asarray(allocation, dtype=float)
             p = np.asarray(payments, dtype=float)
@@ -63,11 +93,20 @@ class Mechanism:
     @property
     def allocation(self) -> pd.DataFrame:
         """Lottery over outcomes at every profile (rows: profiles, columns: outcomes)."""
+        self._require_table()
         return pd.DataFrame(self.x, index=self.env.profile_index, columns=list(self.env.outcomes))
+
+    def _require_table(self) -> None:
+        if self.x is None:
+            from .errors import SpecError
+
+            raise SpecError(f"this mechanism has {math.prod(self.env.shape):.3g} profiles and no table; evaluate "
+                            "mechanism.rule.allocation(profiles) at the profiles you need, or use mechanism.interim")
 
     @property
     def payments(self) -> pd.DataFrame:
         """Payment made by each agent at every profile (rows: profiles, columns: agents)."""
+        self._require_table()
         return pd.DataFrame(self.p, index=self.env.profile_index, columns=self.env.names)
 
     @cached_property
@@ -76,6 +115,8 @@ class Mechanism:
         payment and utility given the type (conditional on it under the prior),
         plus ``outside`` (the outside option) and ``prob`` (the type's mass)."""
         env = self.env
+        if self.x is None:
+            return self._rule_interim()
         out = {}
         for i, a in enumerate(env.agents):
             shape = env.shape
@@ -101,11 +142,61 @@ class Mechanism:
             out[a.name] = df
         return out
 
+    def _rule_interim(self) -> dict[str, pd.DataFrame]:
+        """Interim tables of a symmetric single-item rule (every bidder the same), from its tree:
+        the own win probability (column = the outcome "i wins"), value, payment, utility, outside, prob."""
+        from .verify_rules import count_interim, rule_interim
+
+        env, rule = self.env, self.rule
+        if hasattr(rule, "counts"):  # anonymous rule: every agent has the same interim table
+            X, _ = count_interim(env, rule)
+            out = {}
+            for i, a in enumerate(env.agents):
+                df = pd.DataFrame(X, index=pd.Index(a.type_labels, name=a.name, tupleize_cols=False),
+                                  columns=list(env.outcomes))
+                df["value"] = (X * env.values[i]).sum(axis=1)
+                df["payment"] = rule.payment
+                df["utility"] = df["value"] - df["payment"]
+                df["outside"] = env.outside[i]
+                df["prob"] = a.prior
+                out[a.name] = df
+            return out
+        Q = rule_interim(rule)
+        out = {}
+        for i, a in enumerate(env.agents):
+            # the own win probability only (others' outcomes given one's type are not tabulated)
+            df = pd.DataFrame({env.outcomes[i + 1]: Q},
+                              index=pd.Index(a.type_labels, name=a.name, tupleize_cols=False))
+            df["value"] = env.values[i][:, i + 1] * Q
+            df["payment"] = rule.payment
+            df["utility"] = df["value"] - df["payment"]
+            df["outside"] = env.outside[i]
+            df["prob"] = a.prior
+            out[a.name] = df
+        return out
+
     @cached_property
     def metrics(self) -> dict[str, Any]:
         """Expected revenue (net of designer cost), welfare, agents' utility, ``gains`` (welfare
         minus the status quo Σ_i E[U_i(θ_i)]), and per-agent figures."""
         env = self.env
+        if self.x is None:
+            tab = self.interim
+            pay = np.array([float(tab[a]["payment"] @ tab[a]["prob"]) for a in env.names])
+            vals = np.array([float(tab[a]["value"] @ tab[a]["prob"]) for a in env.names])
+            if hasattr(self.rule, "counts"):
+                from .verify_rules import count_interim
+
+                cost = count_interim(env, self.rule)[1]
+            else:
+                sold = sum(float(tab[a.name][env.outcomes[i + 1]] @ a.prior) for i, a in enumerate(env.agents))
+                cost = float(env.cost[1]) * sold
+            return {
+                "revenue": float(pay.sum()) - cost, "welfare": float(vals.sum()) - cost,
+                "utility": float(vals.sum() - pay.sum()), "cost": cost,
+                "expected_payment": {a: float(v) for a, v in zip(env.names, pay)},
+                "expected_utility": {a: float(v - q) for a, v, q in zip(env.names, vals, pay)},
+            }
         prior = env.joint_prior.reshape(-1)
         cost = float(prior @ (self.x @ env.cost))
         pay = prior @ self.p
@@ -124,8 +215,26 @@ class Mechanism:
 
     # ---------------------------------------------------------------- checks
     def check(self, design=None, tol: float = DEFAULT_TOL, objective: float | None = None) -> dict:
-        """Full report of the independent verifier (see :func:`mechopt.verify.verify`);
-        ``objective``: a value claimed for this mechanism under the design's objective, checked too."""
+        """Full report of the independent verifier (see :func:`mechopt.verify.verify`; a rule
+        without a table: :func:`mechopt.verify_rules.verify_rule`, on interim quantities).
+        ``objective``: a value claimed for this mechanism under the design's objective, checked
+        too where the mechanism is a table."""
+        if self.rule is not None:
+            from .verify_rules import verify_rule
+
+            report = verify_rule(self.env, self.rule, design, tol)
+            if self.x is not None and self.x.shape[0] <= TABLE_CHECK:  # small: the table verifier too
+                table = verify(self.env, self.x, self.p, design, tol, objective=objective)
+                for key, v in table["max_violation"].items():
+                    report["max_violation"][key] = max(v, report["max_violation"].get(key, 0.0))
+                report["ok"] = report["ok"] and table["ok"]
+                report["properties"] = {**table["properties"], **report["properties"]}
+            return report
+        if self.x.shape[0] * max(self.env.shape) > POINTWISE_WORK:
+            from .verify_rules import interim_checkable, verify_table_interim
+
+            if interim_checkable(self.env, design):  # large table, interim requirements only
+                return verify_table_interim(self.env, self.x, self.p, design, tol)
         return verify(self.env, self.x, self.p, design, tol, objective=objective)
 
     def audit(self, tol: float = DEFAULT_TOL) -> dict[str, bool]:
@@ -148,5 +257,5 @@ class Mechanism:
         m = self.metrics
         return (
             f"Mechanism({self.name!r}: revenue={m['revenue']:.6g}, welfare={m['welfare']:.6g}, "
-            f"profiles={self.env.n_profiles}, outcomes={self.env.n_outcomes})"
+            f"profiles={math.prod(self.env.shape)}, outcomes={self.env.n_outcomes})"
         )

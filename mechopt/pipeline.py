@@ -28,12 +28,14 @@ reports the float objective and the worst violation (``result.verification``).
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .backends.options import validate_options
+from .compile import border as border_mod
 from .compile import compile_design, value_scale
 from .compile.generation import ic_gains, initial_pairs
 from .compile.plan import Plan, lazy_agents, make_plan
@@ -41,7 +43,7 @@ from .compile.reductions import FALLBACK_ORDER, REDUCTIONS
 from .errors import SolverError, SpecError
 from .limits import DEFAULT_MAX_MEMORY
 from .limits import check as check_size
-from .recover import mechanism_arrays
+from .recover import count_rule, interim_q, mechanism_arrays, symmetric_rule
 from .result import Result
 from .status import Status
 
@@ -60,6 +62,30 @@ SOLVER_RETRIES = (
     ("dual simplex without presolve", {"solver": "simplex", "simplex_strategy": 1, "presolve": False}),
 )
 TIGHT = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+# Largest profile tables (S·K entries) attempted: an ex post LP holds S·K columns; a Border
+# solution is recovered into an S·K table; the symmetric reduced form needs none.
+MAX_TABLE = {"ex post": 2_000_000, "Border": 5_000_000}
+
+
+ITEM_CUTS = 20_000  # violated (representative, report) IC pairs added per round at most
+MAX_GAINS = 200_000_000  # entries of the gain array of plain IC generation (see _too_large)
+
+
+def _too_large(design: Design, plan: Plan) -> str:
+    """Why ``plan`` needs a profile table too large to attempt, or ``""``."""
+    if plan.symmetric or plan.counts:
+        return ""
+    env = design.env
+    if not plan.item_symmetric and "all pairs" in plan.ic:
+        # generation's gain array: (T, T, opponents' profiles) under DSIC, (T, T, K) under BIC
+        worst = max(T * T * (env.n_profiles // T if design.ic == "dsic" else env.n_outcomes) for T in env.shape)
+        if worst > MAX_GAINS:
+            return f"checking every IC pair needs {worst:.3g} entries (> {MAX_GAINS:,})"
+    size = env.n_profiles * env.n_outcomes
+    if size > MAX_TABLE[plan.allocation]:
+        return (f"{env.n_profiles:.3g} type profiles are too many for a profile table "
+                f"({size:.3g} > {MAX_TABLE[plan.allocation]:,} entries)")
+    return ""
 
 
 def solve(
@@ -123,10 +149,17 @@ def solve(
         reductions = reductions and not custom
     run = _Run(design, backend, certify or exact, deadline, options, start)
     try:
-        # exact answers keep ex post payments under an exact / no-deficit budget: the balanced
-        # payments of the interim reduction are rebuilt in floats only
-        keep_ex_post = ("interim_payments",) if exact and design.budget in ("exact", "ex_post") else ()
-        plan = make_plan(design, reductions=reductions, border=border, disabled=keep_ex_post)
+        # exact answers keep ex post payments under an exact / no-deficit budget (the balanced
+        # payments of the interim reduction are rebuilt in floats only); the cvxpy model reads ex
+        # post payment columns: no envelope formulation there; the type-count LP has no exact
+        # twin: not when an exact certificate or answer is asked for
+        off = (("interim_payments",) if exact and design.budget in ("exact", "ex_post") else ()) \
+            + (("envelope",) if backend == "cvxpy" else ()) + (("counts",) if certify or exact else ())
+        plan = make_plan(design, reductions=reductions, border=border, disabled=off)
+        big = _too_large(design, plan)
+        if big:
+            raise SpecError(f"{big} and no table-free formulation applies (symmetry: "
+                            f"{plan.reasons.get('symmetry', '')}); use fewer types or bidders")
         lazy = lazy_agents(plan)
         ok, why = REDUCTIONS["generated_ic"].applies(design, lazy=lazy, backend=backend, certify=certify)
         generate = ok if ic_generation is None else bool(ic_generation and lazy)
@@ -157,7 +190,8 @@ class _Run:
                  start: float) -> None:
         self.design, self.backend, self.certify = design, backend, certify
         self.deadline, self.options = deadline, options
-        self.stages: dict[str, float] = {"compile": 0.0, "solve": 0.0, "recover": 0.0, "verify": 0.0}
+        self.stages: dict[str, float] = {"compile": 0.0, "solve": 0.0, "separate": 0.0, "recover": 0.0,
+                                         "verify": 0.0}
         self.fallbacks: list[dict[str, str]] = []
         self.last_lp: LinearProgram | None = None
         self.start = start
@@ -218,10 +252,84 @@ class _Run:
     def attempt(self, plan: Plan, generate: bool, extra: dict | None = None) -> Result:
         if generate and lazy_agents(plan):
             lp, out = self._generate(plan, extra)
+        elif self._separate_border(plan):
+            lp, out = self._generate_border(plan, extra)
+        elif plan.item_symmetric and self.design.ic != "none":
+            lp, out = self._generate_items(plan, extra)
         else:
             lp = self.compile(plan)
             out = self.solve_lp(lp, extra)
         return self.recover_verify(lp, out)
+
+    def _separate_border(self, plan: Plan) -> bool:
+        """Border rows by separation: asymmetric Border reduced form with many upper-set profiles."""
+        if not plan.border or plan.symmetric or plan.border_cuts is not None or self.certify:
+            return False
+        rows = math.prod(T + 1 for T in self.design.env.shape)
+        return border_mod.GENERATE_ABOVE < rows <= border_mod.MAX_SEPARATION
+
+    def _generate_border(self, plan: Plan, extra: dict | None):
+        """Border's inequalities generated by separation (see :func:`mechopt.compile.border.separate`).
+
+        Each round solves a relaxation (a subset of the rows); the loop ends when the exact
+        check over every threshold profile finds no violated row, so the last optimum is
+        feasible for the full reduced form, hence optimal.
+        """
+        env = self.design.env
+        marg = [np.asarray(a.prior, dtype=float) for a in env.agents]
+        cuts = border_mod.initial_cuts(env.shape)
+        tol = 1e-9
+        rounds = 0
+        while rounds < MAX_ROUNDS:
+            rounds += 1
+            lp = self.compile(plan.with_cuts(cuts))
+            out = self.solve_lp(lp, extra)
+            if out.status != "optimal":
+                break
+            new, worst = self._timed("separate", border_mod.separate, interim_q(lp, out.z), marg, cuts, tol)
+            log.info("border round %d: %d rows, worst violation %.2e, %d added", rounds, cuts.size, worst, new.size)
+            if new.size == 0:
+                break
+            cuts = np.union1d(cuts, new)
+        out.stats["border_rounds"] = rounds
+        return lp, out
+
+    def _generate_items(self, plan: Plan, extra: dict | None):
+        """IC rows (representative, any report) generated for the item-symmetric LP
+        (see :mod:`mechopt.compile.items`): the last round violates no pair, so it is optimal."""
+        from dataclasses import replace
+
+        from .compile import items as items_mod
+
+        env = self.design.env
+        if "solver" not in self.options:  # many IC nonzeros: keep HiGHS on dual simplex (IPM is slow here)
+            extra = {"solver": "simplex", **(extra or {})}
+        orb = items_mod.orbits(env)
+        plan = replace(plan, item_orbits=orb)
+        T = env.shape[0]
+        r, s = items_mod.initial_pairs(env, orb)
+        code = np.unique(r * T + s)
+        tol = 1e-9 * value_scale(self.design)
+        rounds = 0
+        while rounds < MAX_ROUNDS:
+            rounds += 1
+            lp = self.compile(replace(plan, ic_pairs={0: (code // T, code % T)}))
+            out = self.solve_lp(lp, extra)
+            if out.status != "optimal":
+                break
+            x, p = items_mod.expand(orb, lp.allocation(out.z), lp.payments(out.z)[:, 0])
+            gain = self._timed("separate", items_mod.ic_gains, env, orb, x, p)
+            gain[code // T, code % T] = -np.inf
+            gain[np.arange(orb.reps.size), orb.reps] = -np.inf
+            bad = np.flatnonzero(gain.reshape(-1) > tol)
+            log.info("item round %d: %d IC pairs, %d violated", rounds, code.size, bad.size)
+            if bad.size == 0:
+                break
+            if bad.size > ITEM_CUTS:
+                bad = bad[np.argpartition(-gain.reshape(-1)[bad], ITEM_CUTS)[:ITEM_CUTS]]
+            code = np.union1d(code, (bad // T) * T + bad % T)
+        out.stats["ic_rounds"] = rounds
+        return lp, out
 
     def _generate(self, plan: Plan, extra: dict | None):
         """IC row generation (see :mod:`mechopt.compile.generation`)."""
@@ -279,7 +387,12 @@ class _Run:
             if name == "generated_ic":
                 generate = False
             else:
-                plan = make_plan(self.design, disabled=tuple(disabled))
+                nxt = make_plan(self.design, disabled=tuple(disabled))
+                big = _too_large(self.design, nxt)
+                if big:
+                    self.fallbacks[-1]["reason"] += f" (not attempted: {big})"
+                    return result
+                plan = nxt
             result = self.attempt(plan, generate)
             if result.status not in (Status.UNVERIFIED, Status.ERROR):
                 return result
@@ -317,9 +430,13 @@ def recover_and_verify(design: Design, lp: LinearProgram, out, certify: bool = F
 
     result = Result(design, lp, out, Status(out.status), certify=certify, message=out.message)
     if out.z is not None and np.all(np.isfinite(out.z)):
-        x, p = call("recover", mechanism_arrays, lp, out.z)
-        x = np.where(np.abs(x) < 1e-12, 0.0, x)
-        result.mechanism = Mechanism(design.env, x, p, name="LP optimum")
+        if lp.plan.symmetric or lp.plan.counts:  # identical agents: a rule, tabulated only if it fits
+            rule = call("recover", count_rule if lp.plan.counts else symmetric_rule, lp, out.z)
+            result.mechanism = call("recover", Mechanism.from_rule, design.env, rule, "LP optimum")
+        else:
+            x, p = call("recover", mechanism_arrays, lp, out.z)
+            x = np.where(np.abs(x) < 1e-12, 0.0, x)
+            result.mechanism = Mechanism(design.env, x, p, name="LP optimum")
         user_objective = bool(out.stats.get("user_objective") or out.stats.get("user_terms"))
         objective = None if user_objective or out.status != "optimal" else out.objective
         result.verification = call("verify", result.mechanism.check, design, objective=objective)

@@ -10,6 +10,7 @@ it lives outside ``compile/`` because it calls a solver.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import TYPE_CHECKING
 
@@ -21,16 +22,29 @@ from .backends.highs import highs_lp
 if TYPE_CHECKING:  # pragma: no cover
     from .compile import LinearProgram
 
-__all__ = ["mechanism_arrays", "recover_allocation", "interim_q", "balanced_payments"]
+__all__ = ["mechanism_arrays", "recover_allocation", "recover_allocation_levels", "interim_q", "balanced_payments",
+           "symmetric_rule", "hierarchical_tree", "count_rule"]
+
+LEVELS_ABOVE = 20_000  # profiles above which the Border recovery goes level by level
 
 
 def mechanism_arrays(lp: LinearProgram, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Allocation ``(S, K)`` and ex post payments ``(S, n)`` from a solution vector ``z`` (N,)."""
+    if lp.plan.item_symmetric:  # orbit representatives → every type (permuted lotteries)
+        from .compile import items
+
+        orb = lp.plan.item_orbits if lp.plan.item_orbits is not None else items.orbits(lp.design.env)
+        return items.expand(orb, lp.allocation(z), lp.payments(z)[:, 0])
     x = lp.allocation(z)
     if x is None:
-        x, lp.recover_seconds = recover_allocation(lp, z)
-    p = lp.payments(z)
+        levels = recover_allocation_levels(lp, z) if lp.layout.S > LEVELS_ABOVE else None
+        x, lp.recover_seconds = levels if levels is not None else recover_allocation(lp, z)
     design = lp.design
+    if lp.plan.payments == "envelope":  # DSIC single item: payments from the allocation
+        from .compile.envelope import payments
+
+        return x, payments(design.env, x)
+    p = lp.payments(z)
     if lp.plan.payments == "interim" and design.budget in ("exact", "ex_post"):
         p = balanced_payments(design.env, x, p)
     return x, p
@@ -144,3 +158,298 @@ def recover_allocation(lp: LinearProgram, z: np.ndarray) -> tuple[np.ndarray, fl
     x[:, 1:] = y
     x[:, 0] = np.clip(1.0 - y.sum(axis=1), 0.0, 1.0)
     return x, time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------------
+# Identical bidders: an ex post rule for the symmetric interim rule, no table
+
+
+def symmetric_rule(lp: LinearProgram, z: np.ndarray):
+    """The ex post rule of a symmetric reduced-form solution (:mod:`mechopt.compile.symmetry`).
+
+    Returns a :class:`~mechopt.rules.HierarchicalRule` whose interim win
+    probability is the LP's ``Q`` and whose payments are the LP's ``P``; see
+    :func:`hierarchical_tree` for the construction and its proof.
+    """
+    from .rules import HierarchicalRule
+
+    lay = lp.layout
+    T, n = lay.shape[0], lay.n
+    Q = np.asarray(z[lay.X0[0]: lay.X0[0] + T], dtype=float)
+    P = np.asarray(z[lay.P0[0]: lay.P0[0] + T], dtype=float)
+    f = np.asarray(lp.design.env.agents[0].prior, dtype=float)
+    return HierarchicalRule(n, f, hierarchical_tree(Q, f, n), P, q_target=Q)
+
+
+def hierarchical_tree(Q: np.ndarray, f: np.ndarray, n: int, tol: float = 1e-10):
+    """A tree of pooling, splitting, mixing and withholding that implements ``Q``.
+
+    Parameters
+    ----------
+    Q : ndarray, shape (T,)
+        A symmetric interim rule: nondecreasing, ``Q ≥ 0``, and Border's
+        inequalities ``n Σ_{t≥a} f(t) Q(t) ≤ 1 − F(a−1)^n`` (up to ``tol``).
+    f : ndarray, shape (T,)
+        The type distribution (positive masses).
+    n : int
+        Number of bidders.
+
+    Returns
+    -------
+    Node
+        The root of a :class:`~mechopt.rules.HierarchicalRule` tree.
+
+    Notes
+    -----
+    Write ``F_a = P(θ < a)`` and, for an interval ``[l, u)`` of types,
+    ``cap(a, u) = (F_u^n − F_a^n) / n``: the probability, per bidder, that the
+    highest type of the profile lies in ``[a, u)``.  Call ``q`` *feasible on*
+    ``[l, u)`` when it is nondecreasing, ``≥ 0`` and
+    ``U(a) = Σ_{a≤t<u} f(t) q(t) ≤ cap(a, u)`` for ``l ≤ a < u`` (Border's
+    inequalities, Border 1991, for a rule run only when the highest type lies
+    in ``[l, u)``; for ``[0, T)`` these are the LP's rows).  The construction
+    keeps the invariant *the node built for (q, [l, u)) is run exactly when
+    the highest type lies in [l, u), and gives every type t in [l, u) the
+    unconditional win probability q(t)*:
+
+    * ``U(a) = cap(a, u)`` at some ``l < a < u`` (a tight upper set): **split**
+      at every tight a.  A child ``[a, b)`` runs exactly when the highest type
+      lies in it, and ``q`` restricted to it is feasible on it because
+      ``U(a') − U(b) ≤ cap(a', u) − cap(b, u) = cap(a', b)``.
+    * ``U(l) < cap(l, u)`` and no tight interior set: **scale**: with
+      ``μ = max_a U(a) / cap(a, u) ≤ 1``, run the node of ``q/μ`` (feasible,
+      with a tight set) with probability μ and keep the item otherwise; the win
+      probabilities are ``μ · q/μ = q``.  ``μ = 0`` is **none**.
+    * ``U(l) = cap(l, u)`` and no tight interior set: if ``q`` is constant, it
+      equals ``c = cap(l, u) / (F_u − F_l)`` and **pool** (uniform among the
+      bidders in ``[l, u)``, always selling) gives every type ``c``: by
+      symmetry all types in the interval get the same probability and the
+      bidders' total is the probability that the highest type is in it.
+      Otherwise **mix**: ``q = λ R + (1 − λ) c`` with
+      ``λ = max_{l<a<u} (U(a) − c (F_u − F_a)) / (cap(a, u) − c (F_u − F_a))``
+      in ``(0, 1]`` (``q`` nondecreasing makes the numerators ``≥ 0``; the
+      denominators are positive because highest-wins beats pooling on every
+      proper upper set when n ≥ 2).  ``R = (q − (1 − λ) c) / λ`` is
+      nondecreasing, has ``U_R(l) = cap(l, u)`` and ``U_R ≤ cap`` with
+      equality at the maximizing a, so R's node splits.
+
+    Win probabilities are linear in the rule, so each case preserves the
+    invariant; every mix or scale is followed by a split, so the recursion
+    ends.  At the root ``[0, T)`` the node runs always: the rule's interim win
+    probability is Q (up to ``tol``, the solver's feasibility tolerance).
+    """
+    from .rules import Node
+
+    Q = np.maximum(np.asarray(Q, dtype=float), 0.0)
+    f = np.asarray(f, dtype=float)
+    T = Q.shape[0]
+    Fc = np.concatenate([[0.0], np.cumsum(f)])
+    Fc[-1] = 1.0
+    Fn = Fc ** n
+    scale_tol = tol * max(1.0, float(Q.max(initial=0.0)))
+    import sys
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 8 * T + 100))
+
+    def build(q: np.ndarray, lo: int, hi: int) -> Node:
+        mass = Fc[hi] - Fc[lo]
+        if q.max() <= scale_tol:
+            return Node("none", lo, hi)
+        U = np.cumsum((f[lo:hi] * q)[::-1])[::-1]  # U[a − lo] = Σ_{a≤t<hi} f q
+        cap = (Fn[hi] - Fn[lo:hi]) / n
+        slack = cap - U
+        tight = np.flatnonzero(slack[1:] <= tol * np.maximum(cap[1:], 1e-300) + 1e-15) + 1
+        if tight.size:
+            cuts = np.concatenate([[0], tight, [hi - lo]])
+            kids = tuple(build(q[a:b], lo + a, lo + b) for a, b in zip(cuts[:-1], cuts[1:]))
+            return Node("split", lo, hi, children=kids)
+        if slack[0] > tol * cap[0] + 1e-15:
+            mu = float(np.clip((U / cap).max(), 0.0, 1.0))
+            if mu <= 0.0:
+                return Node("none", lo, hi)
+            child = _force_tight(build, q / mu, lo, hi, U / mu, cap, tol)
+            return Node("scale", lo, hi, prob=mu, children=(child,))
+        c = cap[0] / mass
+        if hi - lo == 1 or np.abs(q - c).max() <= tol * max(1.0, c) * 10:
+            return Node("pool", lo, hi)
+        outer = Fc[hi] - Fc[lo + 1: hi]  # mass of [a, hi) for a = lo+1 .. hi−1
+        num = U[1:] - c * outer
+        den = cap[1:] - c * outer
+        ratio = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+        lam = float(np.clip(ratio.max(), 0.0, 1.0))
+        if lam <= tol:
+            return Node("pool", lo, hi)
+        R = (q - (1.0 - lam) * c) / lam
+        a_star = int(np.argmax(ratio)) + 1
+        child = _split_at(build, R, lo, hi, a_star)
+        return Node("mix", lo, hi, prob=lam, children=(child,))
+
+    return build(Q, 0, T)
+
+
+def _force_tight(build, q: np.ndarray, lo: int, hi: int, U: np.ndarray, cap: np.ndarray, tol: float):
+    """Build the node of a scaled rule, splitting at its (now) tight upper set."""
+    ratio = U / cap
+    a = int(np.argmax(ratio))
+    if a == 0:
+        return build(q, lo, hi)
+    return _split_at(build, q, lo, hi, a)
+
+
+def _split_at(build, q: np.ndarray, lo: int, hi: int, a: int):
+    """Split ``[lo, hi)`` at ``lo + a`` where the upper set is tight (up to rounding), then build both parts."""
+    from .rules import Node
+
+    return Node("split", lo, hi, children=(build(q[:a], lo, lo + a), build(q[a:], lo + a, hi)))
+
+
+# ---------------------------------------------------------------------------
+# Asymmetric bidders: recovery level by level (tight Border sets), small LPs only
+
+LEVEL_LP_LIMIT = 2_000_000  # sub-profiles of one level's transportation LP
+
+
+def recover_allocation_levels(lp: LinearProgram, z: np.ndarray, tol: float = 1e-8) -> tuple[np.ndarray, float] | None:
+    """An ex post allocation ``x`` (S, K) with the LP's interim rule Q, through tight Border sets.
+
+    A Border inequality that binds at Q, on the upper-set profile ``A`` (a *tight
+    set*), forces the allocation: whenever some bidder's (bidder, type) pair lies
+    in A, the item goes to a bidder whose pair lies in A (the bidders' total
+    interim probability on A already equals ``P(some pair in A)``; Border 1991,
+    Che, Kim & Mierendorff 2013).  Take a maximal chain ``A_1 ⊂ A_2 ⊂ …`` of
+    tight sets and give each pair the *level* of the first set holding it
+    (pairs in none: one last level; pairs with ``Q = 0``: never served).  At a
+    profile, only the pairs of the lowest level present can win; so the ex post
+    allocation splits into independent transportation problems, one per level,
+    over the states "type t of the level" or "below the level" of each bidder —
+    a level with one bidder is solved in closed form, others by a small LP
+    (HiGHS).  The independent verifier checks the result like any other.
+
+    Returns None when a level's LP would exceed :data:`LEVEL_LP_LIMIT` sub-profiles
+    (the caller then uses :func:`recover_allocation`).
+    """
+    from .compile.border import border_slack
+
+    start = time.perf_counter()
+    lay = lp.layout
+    env = lp.design.env
+    shape, n = tuple(lay.shape), lay.n
+    Q = [np.clip(q, 0.0, 1.0) for q in interim_q(lp, z)]
+    f = [np.asarray(a.prior, dtype=float) for a in env.agents]
+    D = border_slack(Q, f).reshape(-1)
+    D[-1] = -np.inf
+    ext = tuple(T + 1 for T in shape)
+    tight = np.stack(np.unravel_index(np.flatnonzero(D >= -tol), ext), axis=1)
+    order = np.argsort((np.array(shape) - tight).sum(axis=1), kind="stable")
+    chain, cur = [], np.array(shape)
+    for a in tight[order]:  # smallest tight superset of the current set, repeatedly
+        if np.all(a <= cur) and np.any(a < cur):
+            chain.append(a)
+            cur = a
+    m = len(chain)
+    INF = m + 1
+    level = []
+    for i in range(n):
+        lv = np.full(shape[i], m)
+        for k in range(m - 1, -1, -1):
+            lv[np.arange(shape[i]) >= chain[k][i]] = k
+        lv[(lv == m) & (Q[i] <= tol)] = INF
+        level.append(lv)
+    solutions = {}
+    for k in sorted(set(np.concatenate(level).tolist()) - {INF}):
+        members = [np.flatnonzero(level[i] == k) for i in range(n)]
+        below = np.array([f[i][level[i] > k].sum() for i in range(n)])
+        sub = tuple(mem.size + 1 for mem in members)
+        if math.prod(sub) > LEVEL_LP_LIMIT:
+            return None
+        solutions[k] = (members, _level_lp(members, below, f, Q, sub))
+    # tabulate: each profile is served at the lowest level present
+    S = lay.S
+    prof = np.unravel_index(np.arange(S), shape)
+    lv = np.stack([level[i][prof[i]] for i in range(n)], axis=1)
+    low = lv.min(axis=1)
+    x = np.zeros((S, lay.K))
+    for k, (members, y) in solutions.items():
+        rows = np.flatnonzero(low == k)
+        if rows.size == 0:
+            continue
+        states = []
+        for i in range(n):
+            pos = np.zeros(shape[i], dtype=np.int64)
+            pos[members[i]] = np.arange(1, members[i].size + 1)
+            states.append(np.where(lv[rows, i] == k, pos[prof[i][rows]], 0))
+        sigma = np.ravel_multi_index(states, tuple(mem.size + 1 for mem in members))
+        x[rows, 1:] = y[sigma]
+    x[:, 0] = np.clip(1.0 - x[:, 1:].sum(axis=1), 0.0, 1.0)
+    return x, time.perf_counter() - start
+
+
+def _level_lp(members, below, f, Q, sub) -> np.ndarray:
+    """Allocation ``y`` (Π sub, n) of one level: bidder i wins at sub-profile σ with probability y[σ, i]."""
+    n = len(members)
+    M = math.prod(sub)
+    active = [i for i in range(n) if members[i].size]
+    if len(active) == 1:  # one bidder: served whenever present, scaled to its interim targets
+        i = active[0]
+        reach = float(np.prod([below[j] for j in range(n) if j != i]))
+        y = np.zeros((M, n))
+        states = np.unravel_index(np.arange(M), sub)
+        s = states[i]
+        target = np.concatenate([[0.0], Q[i][members[i]]])
+        y[:, i] = np.clip(target[s] / reach if reach > 0 else 0.0, 0.0, 1.0) * (s > 0)
+        return y
+    import highspy
+
+    states = np.unravel_index(np.arange(M), sub)
+    w = [np.concatenate([[below[j]], f[j][members[j]]]) for j in range(n)]
+    sig = np.arange(M)
+    offs = np.concatenate([[0], np.cumsum([mem.size for mem in members])])
+    m_def = int(offs[-1])
+    N = M * n + 2 * m_def
+    r_parts, c_parts, v_parts = [], [], []
+    ub = np.zeros(N)
+    ub[M * n:] = np.inf
+    for i in range(n):
+        s = states[i]
+        ok = s > 0
+        ub[sig[ok] * n + i] = 1.0
+        others = np.ones(M)
+        for j in range(n):
+            if j != i:
+                others *= w[j][states[j]]
+        r_parts += [sig[ok], M + offs[i] + s[ok] - 1]
+        c_parts += [sig[ok] * n + i, sig[ok] * n + i]
+        v_parts += [np.ones(ok.sum()), others[ok]]
+    d = np.arange(m_def)
+    r_parts += [M + d, M + d]
+    c_parts += [M * n + d, M * n + m_def + d]
+    v_parts += [np.ones(m_def), -np.ones(m_def)]
+    A = sp.csc_matrix((np.concatenate(v_parts), (np.concatenate(r_parts), np.concatenate(c_parts))),
+                      shape=(M + m_def, N))
+    target = np.concatenate([Q[i][members[i]] for i in range(n)])
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(highs_lp(A, np.concatenate([np.zeros(M * n), np.ones(2 * m_def)]), np.zeros(N), ub,
+                         np.concatenate([np.full(M, -np.inf), target]), np.concatenate([np.ones(M), target])))
+    h.run()
+    y = np.clip(np.asarray(h.getSolution().col_value, dtype=float)[: M * n].reshape(M, n), 0.0, 1.0)
+    total = y.sum(axis=1)
+    y[total > 1] /= total[total > 1, None]
+    return y
+
+
+def count_rule(lp: LinearProgram, z: np.ndarray):
+    """The anonymous rule of a type-count solution (:mod:`mechopt.compile.counts`)."""
+    from .rules import CountRule
+
+    lay = lp.layout
+    T = lay.shape[0]
+    cnt = getattr(lp, "count_vectors", None)
+    if cnt is None:
+        from .compile.counts import count_vectors
+
+        cnt = count_vectors(lay.n, T)
+    x = np.clip(np.asarray(z[: lay.M * lay.K], dtype=float).reshape(lay.M, lay.K), 0.0, 1.0)
+    x /= x.sum(axis=1, keepdims=True)
+    P = np.asarray(z[lay.P0[0]: lay.P0[0] + T], dtype=float)
+    return CountRule(lay.n, np.asarray(lp.design.env.agents[0].prior, dtype=float), cnt, x, P)

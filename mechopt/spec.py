@@ -421,7 +421,7 @@ class Environment:
     @property
     def n_profiles(self) -> int:
         """Number of type profiles S."""
-        return int(np.prod(self.shape))
+        return math.prod(self.shape)  # exact: T^n overflows int64 for many bidders
 
     @property
     def names(self) -> list[str]:

@@ -33,8 +33,11 @@ def both(env, **design):
 
 def test_symmetric_uniform():
     env = mo.single_item([mo.Agent("b1", mo.grid(0, 1, 11)), mo.Agent("b2", mo.grid(0, 1, 11))])
-    red, _ = both(env, ic="bic", ir="interim", objective="revenue")
+    red, _ = both(env, ic="bic", ir="interim", objective="revenue", symmetric=False)
     assert set(red.lp.labels("border").columns) == {"b1", "b2"}
+    assert red.reductions["symmetry"] == "off" and red.reductions["why"]["symmetry"] == "symmetric=False"
+    sym, _ = both(env, ic="bic", ir="interim", objective="revenue")  # identical bidders: one interim rule
+    assert sym.lp.sizes["families"]["border"] == 11 and sym.reductions["why"]["symmetry"].startswith("applies")
 
 
 def test_asymmetric_grids_and_priors():
@@ -122,8 +125,9 @@ def test_refused_where_it_does_not_provably_apply(env, design):
 
 def test_size_rule_and_switches():
     tiny = mo.single_item([mo.Agent("b1", [1, 2]), mo.Agent("b2", [1, 2])])  # 9 thresholds > 2·4 profiles
-    d = mo.Design(tiny, ic="bic", ir="interim")
+    d = mo.Design(tiny, ic="bic", ir="interim", symmetric=False)
     assert d.compile().reductions["allocation"] == "ex post"
+    assert mo.Design(tiny, ic="bic", ir="interim").compile().reductions["allocation"] == BORDER  # symmetric: T rows
     forced = d.solve(border=True)
     assert forced.reductions["allocation"] == BORDER and forced.verification["ok"]
     assert forced.objective == pytest.approx(d.solve().objective, abs=1e-9)

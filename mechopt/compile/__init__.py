@@ -40,7 +40,7 @@ import scipy.sparse as sp
 
 from ..design import Design
 from . import border as border_mod
-from . import budget, ic, interim, ir, lottery
+from . import budget, counts, envelope, ic, interim, ir, items, lottery, symmetry
 from .layout import Data, Layout, Rows, value_groups
 from .objective import objective_vector
 from .plan import Plan, make_plan
@@ -48,7 +48,7 @@ from .terms import pairs
 
 __all__ = ["LinearProgram", "Family", "Plan", "compile_design", "make_plan", "value_scale"]
 
-LABEL_KEYS = ("agent", "type", "report", "profile", "group", "threshold")
+LABEL_KEYS = ("agent", "type", "report", "profile", "group", "threshold", "upper")
 
 
 @dataclass
@@ -191,6 +191,11 @@ class LinearProgram:
             for j, a in enumerate(env.agents):
                 labels = np.array(a.type_labels + [None], dtype=object)
                 df[a.name] = labels[np.where(thr >= 0, idx[j], -1)]
+        up = f.codes.get("upper")
+        if up is not None and (up >= 0).any():
+            # symmetric Border row (mechopt.compile.symmetry): every bidder's upper set starts at this type
+            for a in env.agents:
+                df[a.name] = np.array(a.type_labels + [None], dtype=object)[up]
         self._label_cache[name] = df
         return df
 
@@ -287,10 +292,18 @@ def compile_design(
     start = time.perf_counter()
     if plan is None:
         plan = make_plan(design, reductions=reductions, border=border, ic_pairs=ic_pairs)
-    lay = _layout(design, plan)
-    data = Data.of(design, exact=False)
-    blocks = _build_rows(design, lay, plan, data)
-    c, offset = objective_vector(design, lay, data)
+    if plan.item_symmetric:  # one buyer, interchangeable items (mechopt.compile.items)
+        return _compile_items(design, plan, exact, start)
+    if plan.counts:  # identical agents, common outcomes: type counts (mechopt.compile.counts)
+        return _compile_counts(design, plan, exact, start)
+    sym = plan.symmetric  # identical bidders: one interim rule (mechopt.compile.symmetry)
+    env_f = plan.payments == "envelope"  # DSIC single item: x only (mechopt.compile.envelope)
+    lay = symmetry.layout(design) if sym else envelope.layout(design) if env_f else _layout(design, plan)
+    data = symmetry.data(design, False) if sym else Data.of(design, exact=False)
+    blocks = (symmetry.build_rows(design, lay, data) if sym else envelope.build_rows(design, lay, data) if env_f
+              else _build_rows(design, lay, plan, data))
+    c, offset = (symmetry.objective_vector if sym else envelope.objective_vector if env_f
+                 else objective_vector)(design, lay, data)
     A, rhs, eq, families = _assemble(blocks, lay.n_cols)
     N = lay.n_cols
     lb = np.full(N, -np.inf)
@@ -304,6 +317,67 @@ def compile_design(
                        plan=plan, scale=value_scale(design))
     if exact:
         lp.exact = _exact_form(design, lay, plan)
+    lp.build_seconds = time.perf_counter() - start
+    return lp
+
+
+def _compile_counts(design: Design, plan: Plan, exact: bool, start: float) -> LinearProgram:
+    """The anonymous LP on type counts (float only)."""
+    if exact:
+        from ..errors import SpecError
+
+        raise SpecError("exact certificates are not available for the type-count formulation; "
+                        "solve with symmetric=False on a smaller grid")
+    env = design.env
+    cnt = counts.count_vectors(env.n_agents, env.shape[0])
+    groups = value_groups(env.values_exact[0])
+    lay = counts.layout(design, cnt, groups)
+    data = Data(False, list(env.values), env.cost, list(env.outside), np.empty(0), [a.prior for a in env.agents])
+    blocks = counts.build_rows(design, lay, data, cnt, groups, adjacent=bool(plan.ic) and plan.ic[0] == "adjacent")
+    c, offset = counts.objective_vector(design, lay, data, cnt, groups)
+    A, rhs, eq, families = _assemble(blocks, lay.n_cols)
+    N = lay.n_cols
+    lb, ub = np.full(N, -np.inf), np.full(N, np.inf)
+    lb[: lay.M * lay.K] = 0.0
+    ub[: lay.M * lay.K][counts.inefficient(design, cnt).ravel()] = 0.0
+    lp = LinearProgram(design, A, rhs, eq, c, offset, lb, ub, np.zeros(N, dtype=bool), families, lay,
+                       plan.describe(design), plan=plan, scale=value_scale(design))
+    lp.count_vectors = cnt
+    lp.build_seconds = time.perf_counter() - start
+    return lp
+
+
+def _compile_items(design: Design, plan: Plan, exact: bool, start: float) -> LinearProgram:
+    """The item-symmetric LP (orbit representatives; IC pairs ``plan.ic_pairs[0]``)."""
+    env = design.env
+    orb = plan.item_orbits if plan.item_orbits is not None else items.orbits(env)
+    pairs_ = plan.ic_pairs[0] if plan.ic_pairs else items.initial_pairs(env, orb)
+    lay = items.layout(design, orb)
+    data = Data.of(design, exact=False)
+    blocks = items.build_rows(design, lay, data, orb, pairs_)
+    c, offset = items.objective_vector(design, lay, data, orb)
+    A, rhs, eq, families = _assemble(blocks, lay.n_cols)
+    N = lay.n_cols
+    lb, ub = np.full(N, -np.inf), np.full(N, np.inf)
+    lb[: lay.R * lay.K] = 0.0
+    lp = LinearProgram(design, A, rhs, eq, c, offset, lb, ub, np.zeros(N, dtype=bool), families, lay,
+                       plan.describe(design), plan=plan, scale=value_scale(design))
+    if exact:
+        dx = Data.of(design, exact=True)
+        bx = items.build_rows(design, lay, dx, orb, pairs_)
+        rows, cols, vals, rhs_x, eq_x, off = [], [], [], [], [], 0
+        for b in bx:
+            if b.r:
+                rows.append(np.concatenate(b.r) + off)
+                cols.append(np.concatenate(b.c))
+                vals.append(_concat(b.v, True))
+            rhs_x.append(_concat(b.rhs, True))
+            eq_x.append(np.concatenate(b.eq) if b.eq else np.empty(0, bool))
+            off += b.count
+        cx, offx = items.objective_vector(design, lay, dx, orb)
+        lp.exact = {"rows": np.concatenate(rows), "cols": np.concatenate(cols), "vals": _concat(vals, True),
+                    "rhs": _concat(rhs_x, True), "equality": np.concatenate(eq_x), "c": cx, "offset": offx,
+                    "lb": [Fraction(0)] * (lay.R * lay.K) + [None] * lay.R, "ub": [None] * N}
     lp.build_seconds = time.perf_counter() - start
     return lp
 
@@ -333,7 +407,7 @@ def _build_rows(design: Design, lay: Layout, plan: Plan, data: Data) -> list[Row
         border_mod.cumulative_rows(fam, lay)
         out.append(fam)
         fam = Rows("border", data)
-        border_mod.border_rows(fam, lay)
+        border_mod.border_rows(fam, lay, plan.border_cuts)
         out.append(fam)
     else:
         fam = Rows("lottery", data)
@@ -418,8 +492,10 @@ def _codes(b: Rows) -> dict[str, np.ndarray]:
 
 def _exact_form(design: Design, lay: Layout, plan: Plan) -> dict:
     """The same rows in exact arithmetic: COO triplets with Fraction values."""
-    data = Data.of(design, exact=True)
-    blocks = _build_rows(design, lay, plan, data)
+    sym, env_f = plan.symmetric, plan.payments == "envelope"
+    data = symmetry.data(design, True) if sym else Data.of(design, exact=True)
+    blocks = (symmetry.build_rows(design, lay, data) if sym else envelope.build_rows(design, lay, data) if env_f
+              else _build_rows(design, lay, plan, data))
     rows, cols, vals, rhs, eq = [], [], [], [], []
     offset = 0
     for b in blocks:
@@ -430,7 +506,8 @@ def _exact_form(design: Design, lay: Layout, plan: Plan) -> dict:
         rhs.append(_concat(b.rhs, True))
         eq.append(np.concatenate(b.eq) if b.eq else np.empty(0, bool))
         offset += b.count
-    c, off = objective_vector(design, lay, data)
+    c, off = (symmetry.objective_vector if sym else envelope.objective_vector if env_f
+              else objective_vector)(design, lay, data)
     N = lay.n_cols
     lb: list[Fraction | None] = [None] * N
     ub: list[Fraction | None] = [None] * N

@@ -109,7 +109,24 @@ def _scaled_integers(values: np.ndarray) -> np.ndarray | None:
     return np.array(ints, dtype=np.int64).reshape(values.shape)
 
 
+_AFFINE_CACHE: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, bool]] = {}
+
+
 def affine_in_type(types_exact: np.ndarray, V_exact: np.ndarray) -> bool:
+    """Cached :func:`_affine_in_type` (environments are immutable; the same arrays are asked about
+    by the size check, the plan and every fallback)."""
+    key = (id(types_exact), id(V_exact))
+    hit = _AFFINE_CACHE.get(key)
+    if hit is not None and hit[0] is types_exact and hit[1] is V_exact:
+        return hit[2]
+    out = _affine_in_type(types_exact, V_exact)
+    if len(_AFFINE_CACHE) > 256:
+        _AFFINE_CACHE.clear()
+    _AFFINE_CACHE[key] = (types_exact, V_exact, out)  # keeps the arrays alive: ids stay unique
+    return out
+
+
+def _affine_in_type(types_exact: np.ndarray, V_exact: np.ndarray) -> bool:
     """True when every column of V (T, K) is an affine function of the scalar type (T,), checked exactly.
 
     Column k is affine iff ``(V[j, k] − V[0, k])(t[1] − t[0]) = (V[1, k] − V[0, k])(t[j] − t[0])`` for

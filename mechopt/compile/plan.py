@@ -14,9 +14,11 @@ verifier rejects a reduced answer).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from . import symmetry
 from .layout import value_groups
 from .reductions import REDUCTIONS
 
@@ -34,7 +36,9 @@ class Plan:
     ----------
     ic : tuple of str
         Per agent: ``"adjacent"``, ``"all pairs"`` or ``"generated"`` (empty when ``ic="none"``).
-    payments : {"interim", "ex_post"}
+    payments : {"interim", "ex_post", "envelope"}
+        ``envelope``: DSIC single item, payments rebuilt from the allocation
+        (:mod:`mechopt.compile.envelope`; IC modes are then ``"envelope"``).
     allocation : {"ex post", "Border"}
     ic_pairs : dict or None
         ``{agent index: (t, s)}`` for generated IC rows (the LP is then a relaxation
@@ -43,6 +47,18 @@ class Plan:
         Reduction name → ``"applies"``, ``"off"`` or why it does not apply.
     disabled : tuple of str
         Reductions switched off (by the user or by a fallback).
+    border_cuts : ndarray or None
+        Border rows generated so far (flat threshold indices, :func:`~mechopt.compile.border.separate`);
+        None: all of them.
+    counts : bool
+        Identical agents with common outcomes: an anonymous mechanism on type counts
+        (:mod:`mechopt.compile.counts`).
+    item_symmetric : bool
+        One multi-item buyer, items interchangeable: one lottery and payment per orbit of
+        types (:mod:`mechopt.compile.items`); IC mode ``"item orbits"``, pairs in ``ic_pairs[0]``.
+    symmetric : bool
+        Identical bidders of a single item: one interim rule for all
+        (:mod:`mechopt.compile.symmetry`; implies ``allocation == "Border"``).
     """
 
     ic: tuple[str, ...] = ()
@@ -51,6 +67,11 @@ class Plan:
     ic_pairs: dict | None = field(default=None, compare=False)
     reasons: dict = field(default_factory=dict, compare=False)
     disabled: tuple[str, ...] = ()
+    symmetric: bool = False
+    border_cuts: Any = field(default=None, compare=False)
+    item_symmetric: bool = False
+    item_orbits: Any = field(default=None, compare=False)
+    counts: bool = False
 
     @property
     def border(self) -> bool:
@@ -66,7 +87,19 @@ class Plan:
             return "adjacent" in self.ic
         if name == "generated_ic":
             return "generated" in self.ic
+        if name == "symmetry":
+            return self.symmetric
+        if name == "envelope":
+            return self.payments == "envelope"
+        if name == "item_symmetry":
+            return self.item_symmetric
+        if name == "counts":
+            return self.counts
         raise KeyError(f"unknown reduction {name!r}; choose one of {', '.join(REDUCTIONS)}")
+
+    def with_cuts(self, cuts) -> Plan:
+        """The same plan with only these Border rows (a relaxation until separation ends)."""
+        return replace(self, border_cuts=cuts)
 
     def with_pairs(self, ic_pairs: dict) -> Plan:
         """The same plan with generated IC pairs for the agents in ``ic_pairs``."""
@@ -95,9 +128,20 @@ class Plan:
             if design.ic == "ex_post":
                 out["ex_post"] = ("ex_post = dsic (private values)" if env.is_private
                                   else "ex post rows, values at the true profile (interdependent values)")
+        if self.counts:
+            out["counts"] = "anonymous: lotteries on type counts of identical agents"
+        if self.item_symmetric:
+            R = self.item_orbits.reps.size if self.item_orbits is not None else "?"
+            m = len(self.ic_pairs[0][0]) if self.ic_pairs else 0
+            out["item_symmetry"] = f"{R} orbits of {env.shape[0]} types; IC generated ({m} pairs)"
         if env.kind == "single_item":
             out["allocation"] = "interim (Border)" if self.border else "ex post"
             out["border_reason"] = self.reasons.get("border", "")
+            if self.border and self.border_cuts is not None:
+                total = math.prod(T + 1 for T in env.shape) - 1
+                out["border_rows"] = f"generated ({len(self.border_cuts)} of {total} upper-set profiles)"
+            out["symmetry"] = "one interim rule for identical bidders" if self.symmetric else "off"
+            out["symmetry_reason"] = self.reasons.get("symmetry", "")
         out["why"] = dict(self.reasons)
         return out
 
@@ -134,12 +178,21 @@ def make_plan(
     interim = ok and "interim_payments" not in off
     reasons["interim_payments"] = "off" if ok and not interim else why
 
+    # identical bidders: agent i's checks are agent 0's (its value table is agent 0's, relabelled)
+    sym_ok, sym_why = REDUCTIONS["symmetry"].applies(design)
     ic: tuple[str, ...] = ()
     if design.ic != "none":
         adj = REDUCTIONS["adjacent_ic"]
         modes, why_adj = [], []
+        first: tuple[bool, str] | None = None
         for i in range(env.n_agents):
-            ok, why = adj.applies_to(design, i)
+            if sym_ok and first is not None:
+                ok, why = first
+            elif sym_ok and symmetry.value_is_type(env):
+                ok, why = True, "applies"  # value of winning = type: affine (all other values are 0)
+            else:
+                ok, why = adj.applies_to(design, i)
+            first = (ok, why)
             use = ok and "adjacent_ic" not in off
             modes.append("adjacent" if use else "all pairs")
             if not ok:
@@ -147,23 +200,51 @@ def make_plan(
         ic = tuple(modes)
         reasons["adjacent_ic"] = ("off" if "adjacent_ic" in off else "; ".join(why_adj)) or "applies"
 
-    groups = [value_groups(V) for V in (env.values_exact if env.is_private else env.profile_values_exact)]
+    if sym_ok:
+        groups = [[[i + 1]] for i in range(env.n_agents)]  # identical bidders value only winning
+    else:
+        groups = [value_groups(V) for V in (env.values_exact if env.is_private else env.profile_values_exact)]
+    if design.ic == "dsic":  # DSIC single item: monotone allocation and envelope payments
+        env_ok, env_why = REDUCTIONS["envelope"].applies(design, groups=groups)
+        reasons["envelope"] = "off" if env_ok and "envelope" in off else env_why
+        if env_ok and "envelope" not in off:
+            ic, interim = ("envelope",) * env.n_agents, False
+            reasons["adjacent_ic"] = "replaced by the envelope formulation"
+    item_ok, item_why = REDUCTIONS["item_symmetry"].applies(design)
+    use_items = item_ok and "item_symmetry" not in off
+    reasons["item_symmetry"] = "switched off" if item_ok and not use_items else item_why
+    if use_items:
+        ic, interim = ("item orbits",) * env.n_agents if design.ic != "none" else (), True
+    cnt_ok, cnt_why = REDUCTIONS["counts"].applies(design)
+    use_counts = cnt_ok and "counts" not in off
+    reasons["counts"] = "switched off" if cnt_ok and not use_counts else cnt_why
     use_border = False
+    want_sym = sym_ok and "symmetry" not in off and not ic_pairs
     if "border" in off:
         reasons["border"] = "switched off"
     else:
         ic_names = {a.name: mode for a, mode in zip(env.agents, ic)}
         use_border, why = REDUCTIONS["border"].applies(
             design, groups=groups, ic=ic_names, interim_payments=interim, ic_pairs=ic_pairs,
-            size_check=border is None,
+            size_check=border is None and not want_sym,
         )
         reasons["border"] = why
         if border and not use_border:
             from ..errors import SpecError
 
             raise SpecError(f"the Border reduction does not apply to this design: {why}")
-    plan = Plan(ic=ic, payments="interim" if interim else "ex_post",
-                allocation="Border" if use_border else "ex post", reasons=reasons, disabled=tuple(sorted(off)))
+    use_sym = want_sym and use_border
+    if use_sym:
+        reasons["symmetry"] = "applies: identical bidders, averaging an optimum over relabellings is optimal"
+    elif sym_ok:
+        reasons["symmetry"] = "switched off" if "symmetry" in off else "needs the Border reduced form: " + (
+            reasons.get("border") or "IC rows are generated")
+    else:
+        reasons["symmetry"] = sym_why
+    payments = "envelope" if ic and ic[0] == "envelope" else "interim" if interim else "ex_post"
+    plan = Plan(ic=ic, payments=payments,
+                allocation="Border" if use_border else "ex post", reasons=reasons, disabled=tuple(sorted(off)),
+                symmetric=use_sym, item_symmetric=use_items, counts=use_counts)
     if ic_pairs:
         plan = plan.with_pairs(ic_pairs)
     return plan

@@ -29,6 +29,22 @@ Border reduced form  single item, BIC, independent prior: an interim allocation
                      is implementable iff Border's inequalities hold (Border
                      1991, 2007; Che, Kim & Mierendorff 2013); see
                      :mod:`mechopt.compile.border`
+symmetry             identical bidders (single item): the design is invariant
+                     under relabelling bidders, so averaging an optimum over all
+                     permutations gives a symmetric optimum; one interim rule
+                     with Border's inequalities on one bidder's T upper sets
+                     (Border 1991); see :mod:`mechopt.compile.symmetry`
+envelope             DSIC single item, ex post IR, revenue: monotone allocation
+                     and the envelope payments (Myerson 1981, Lemma 2); the
+                     LP holds only x; see :mod:`mechopt.compile.envelope`
+item symmetry        one multi-item buyer whose types, prior and values are
+                     invariant under permuting items: averaging over item
+                     permutations gives an item-symmetric optimum; one lottery per
+                     orbit of types; see :mod:`mechopt.compile.items`
+counts               identical agents, common outcomes (public project): an
+                     average over permutations is anonymous, so lotteries live on
+                     the C(n+T−1, n) type-count vectors; see
+                     :mod:`mechopt.compile.counts`
 generated IC         IC rows added lazily: each round is a relaxation, and the
                      last round's solution satisfies every IC pair, so it is
                      optimal for the full LP (see :mod:`mechopt.compile.generation`)
@@ -45,13 +61,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import border as border_mod
+from . import counts as counts_mod
+from . import envelope as envelope_mod
+from . import items as items_mod
+from . import symmetry as symmetry_mod
 from .layout import affine_in_type, payments_can_be_interim
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..design import Design
 
 __all__ = [
-    "Reduction", "AdjacentIC", "InterimPayments", "BorderReducedForm", "GeneratedIC",
+    "Reduction", "AdjacentIC", "InterimPayments", "BorderReducedForm", "GeneratedIC", "Symmetry", "Envelope",
+    "ItemSymmetry", "Counts",
     "REDUCTIONS", "FALLBACK_ORDER", "GENERATION_THRESHOLD",
 ]
 
@@ -155,6 +176,62 @@ class GeneratedIC(Reduction):
         return True, "applies"
 
 
+@dataclass(frozen=True)
+class Symmetry(Reduction):
+    """Identical bidders of a single item: one interim rule ``Q(t)``, ``P(t)`` for all of them."""
+
+    name: str = "symmetry"
+    description: str = "one interim rule for identical bidders (single item, Border on one bidder's upper sets)"
+
+    def applies(self, design: Design, **context) -> tuple[bool, str]:
+        if not design.env.is_private:
+            return False, "interdependent values (a value depends on others' types)"
+        return symmetry_mod.applies(design)
+
+
+@dataclass(frozen=True)
+class Envelope(Reduction):
+    """DSIC single-item revenue on the allocation only: monotone x, envelope payments."""
+
+    name: str = "envelope"
+    description: str = "monotone allocation with envelope payments (DSIC single item, Myerson 1981)"
+
+    def applies(self, design: Design, *, groups=None, size_check: bool = True, **context) -> tuple[bool, str]:
+        from .layout import value_groups
+
+        if not design.env.is_private:
+            return False, "interdependent values (a value depends on others' types)"
+        if groups is None:
+            groups = [value_groups(V) for V in design.env.values_exact]
+        return envelope_mod.applies(design, groups, size_check=size_check)
+
+
+@dataclass(frozen=True)
+class ItemSymmetry(Reduction):
+    """One multi-item buyer with interchangeable items: one lottery and payment per orbit of types."""
+
+    name: str = "item_symmetry"
+    description: str = "item-symmetric mechanism on orbit representatives (one buyer, interchangeable items)"
+
+    def applies(self, design: Design, **context) -> tuple[bool, str]:
+        if not design.env.is_private:
+            return False, "interdependent values (a value depends on others' types)"
+        return items_mod.applies(design)
+
+
+@dataclass(frozen=True)
+class Counts(Reduction):
+    """Identical agents with common outcomes: anonymous lotteries on type counts."""
+
+    name: str = "counts"
+    description: str = "anonymous mechanism on type counts (identical agents, interim payments)"
+
+    def applies(self, design: Design, **context) -> tuple[bool, str]:
+        if not design.env.is_private:
+            return False, "interdependent values (a value depends on others' types)"
+        return counts_mod.applies(design)
+
+
 def full_ic_rows(design: Design, agents: list[int]) -> int:
     """Number of IC rows the full family would have for these agents."""
     env = design.env
@@ -165,9 +242,11 @@ def full_ic_rows(design: Design, agents: list[int]) -> int:
     return total
 
 
-REDUCTIONS = {r.name: r for r in (AdjacentIC(), InterimPayments(), BorderReducedForm(), GeneratedIC())}
-# Dropped in this order when the verifier rejects a reduced answer: the reduced form
-# first (its recovery is the most sensitive to tolerances), then generated IC rows,
-# then adjacent IC, then interim payments.
-FALLBACK_ORDER = ("border", "generated_ic", "adjacent_ic", "interim_payments")
+REDUCTIONS = {r.name: r for r in (AdjacentIC(), InterimPayments(), BorderReducedForm(), GeneratedIC(), Symmetry(),
+                                   Envelope(), ItemSymmetry(), Counts())}
+# Dropped in this order when the verifier rejects a reduced answer: the symmetry reductions and
+# the envelope first, the Border reduced form next (its recovery is the most sensitive to
+# tolerances), then generated IC rows, then adjacent IC, then interim payments.
+FALLBACK_ORDER = ("symmetry", "item_symmetry", "counts", "envelope", "border", "generated_ic", "adjacent_ic",
+                  "interim_payments")
 

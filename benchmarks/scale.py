@@ -1,0 +1,160 @@
+"""Scale benchmark (issue 11): one command, one line per target row.
+
+    python benchmarks/scale.py            # every row, each in its own process (peak memory per row)
+    python benchmarks/scale.py --quick    # the small rows only
+    python benchmarks/scale.py --timeout 120
+
+Each row prints: problem, LP rows / cols / nonzeros, seconds (``Design.solve``, the
+environment already built), peak memory of the row's process, objective, reference value
+(Myerson's discrete closed form — the expected maximum of the ironed discrete virtual
+values, positive part, computed here in exact Fractions — where one exists) and whether the
+independent verifier accepted the answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from fractions import Fraction
+
+ROWS = [  # (key, label, quick)
+    *[(f"sym{n}x1001", f"{n} symmetric bidders, 1,001 types, BIC revenue", n <= 3) for n in range(2, 11)],
+    ("sym4x51", "4 symmetric bidders, 51 types, BIC revenue", True),
+    ("sym3x101", "3 symmetric bidders, 101 types, BIC revenue", True),
+    ("sym2x201", "2 symmetric bidders, 201 types, BIC revenue", True),
+    ("asym3x101", "3 asymmetric bidders U[0,1], U[0,1.5], U[0,2], 101 types, BIC revenue", False),
+    ("dsic3x31", "3 symmetric bidders, 31 types, DSIC + ex post IR revenue", False),
+    ("dsic2x201", "2 symmetric bidders, 201 types, DSIC + ex post IR revenue", False),
+    ("items3x21", "1 buyer, 3 items additive, 21 points per item (9,261 types), DSIC revenue", False),
+    ("pp8x11eff", "public project, 8 citizens x 11 types, efficient, BIC + interim IR + ex ante budget", False),
+    ("pp8x11sb", "public project, 8 citizens x 11 types, BIC + interim IR + ex ante budget, welfare", False),
+]
+
+
+def ironed_virtual_values(types, prior):
+    th = [Fraction(t) for t in types]
+    f = [Fraction(p) for p in prior]
+    T = len(th)
+    tail = [Fraction(0)] * T
+    for t in range(T - 2, -1, -1):
+        tail[t] = tail[t + 1] + f[t + 1]
+    phi = [th[t] - ((th[t + 1] - th[t]) * tail[t] / f[t] if t < T - 1 else 0) for t in range(T)]
+    pts = [(Fraction(0), Fraction(0))]
+    for t in range(T):
+        pts.append((pts[-1][0] + f[t], pts[-1][1] + f[t] * phi[t]))
+    hull = [0]
+    for k in range(1, len(pts)):
+        while len(hull) >= 2:
+            (x0, y0), (x1, y1), (x2, y2) = pts[hull[-2]], pts[hull[-1]], pts[k]
+            if (y1 - y0) * (x2 - x0) >= (y2 - y0) * (x1 - x0):
+                hull.pop()
+            else:
+                break
+        hull.append(k)
+    out = [Fraction(0)] * T
+    for a, b in zip(hull[:-1], hull[1:]):
+        s = (pts[b][1] - pts[a][1]) / (pts[b][0] - pts[a][0])
+        for t in range(a, b):
+            out[t] = s
+    return out
+
+
+def symmetric_reference(T: int, n: int) -> float:
+    grid = [Fraction(k, T - 1) for k in range(T)]
+    f = [Fraction(1, T)] * T
+    phi = ironed_virtual_values(grid, f)
+    F, total = Fraction(0), Fraction(0)
+    for t in range(T):
+        lo, F = F, F + f[t]
+        total += max(phi[t], Fraction(0)) * (F ** n - lo ** n)
+    return float(total)
+
+
+def asymmetric_reference(types: list, T: int) -> float:
+    """E[max_i φ̄_i(θ_i)^+], uniform priors: P(max ≤ v) = Π_i P(φ̄_i ≤ v)."""
+    f = [Fraction(1, T)] * T
+    phis = [[max(v, Fraction(0)) for v in ironed_virtual_values(t, f)] for t in types]
+    total, prev = Fraction(0), Fraction(0)
+    for v in sorted({v for phi in phis for v in phi}):
+        c = Fraction(1)
+        for phi in phis:
+            c *= Fraction(sum(1 for x in phi if x <= v), T)
+        total += v * (c - prev)
+        prev = c
+    return float(total)
+
+
+def run_row(key: str) -> dict:
+    import mechopt as mo
+
+    ic, ir = "bic", "interim"
+    objective = "revenue"
+    if key.startswith("pp8x11"):  # Mailath & Postlewaite (1990): no closed form on the grid
+        env = mo.public_project([mo.Agent(f"c{i}", mo.grid(0, 1, 11)) for i in range(8)], cost=4)
+        d = mo.Design(env, ic="bic", ir="interim", budget="ex_ante",
+                      **(dict(allocation="efficient") if key.endswith("eff") else dict(objective="welfare")))
+        return _timed(d, None)
+    if key == "items3x21":  # no closed form for three items (bundling beats separate sales)
+        env, ref, ic, ir = mo.multi_item([mo.Agent("b", mo.grid(0, 1, 21))], items=3), None, "dsic", "ex_post"
+    elif key.startswith(("sym", "dsic")):
+        n, T = (int(v) for v in key.removeprefix("sym").removeprefix("dsic").split("x"))
+        env = mo.single_item([mo.Agent(f"b{i}", mo.grid(0, 1, T)) for i in range(n)])
+        ref = symmetric_reference(T, n)  # = the DSIC optimum too (Myerson 1981)
+        if key.startswith("dsic"):
+            ic, ir = "dsic", "ex_post"
+    else:
+        T, his = 101, (1, Fraction(3, 2), 2)
+        env = mo.single_item([mo.Agent(f"b{i}", mo.grid(0, hi, T)) for i, hi in enumerate(his)])
+        ref = asymmetric_reference([[Fraction(hi) * k / (T - 1) for k in range(T)] for hi in his], T)
+    return _timed(mo.Design(env, ic=ic, ir=ir, objective=objective), ref)
+
+
+def _timed(d, ref) -> dict:
+    start = time.perf_counter()
+    r = d.solve()
+    seconds = time.perf_counter() - start
+    s = r.lp.sizes
+    return {"rows": s["rows"], "cols": s["cols"], "nnz": s["nnz"], "seconds": seconds,
+            "objective": r.objective, "reference": ref,
+            "verified": bool(r.verification.get("ok")) if r.mechanism is not None else None,  # infeasible: no mechanism
+            "status": str(r.status), "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--row", help=argparse.SUPPRESS)
+    ap.add_argument("--quick", action="store_true", help="small rows only")
+    ap.add_argument("--timeout", type=float, default=300.0, help="seconds per row")
+    args = ap.parse_args()
+    if args.row:
+        print(json.dumps(run_row(args.row)))
+        return
+    head = (f"{'problem':<72} {'rows':>7} {'cols':>7} {'nnz':>8} {'s':>7} {'MB':>6} "
+            f"{'objective':>11} {'reference':>11}  ok")
+    print(head)
+    for key, label, quick in ROWS:
+        if args.quick and not quick:
+            continue
+        try:
+            out = subprocess.run([sys.executable, __file__, "--row", key], capture_output=True, text=True,
+                                 timeout=args.timeout)
+            res = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else None
+        except subprocess.TimeoutExpired:
+            print(f"{label:<72} {'':>7} {'':>7} {'':>8} {'>' + str(int(args.timeout)):>7}  timeout", flush=True)
+            continue
+        if res is None:
+            print(f"{label:<72} failed: {out.stderr.strip().splitlines()[-1:]}", flush=True)
+            continue
+        ref = f"{res['reference']:.8f}" if res["reference"] is not None else "-"
+        obj = f"{res['objective']:.8f}" if res["objective"] is not None else res["status"]
+        print(f"{label:<72} {res['rows']:>7} {res['cols']:>7} {res['nnz']:>8} {res['seconds']:>7.3f} "
+              f"{res['peak_mb']:>6.0f} {obj:>11} {ref:>11}  {'-' if res['verified'] is None else res['verified']}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
