@@ -270,7 +270,9 @@ def estimate(design, reductions: bool = True, border: bool | None = None, exact:
         sz = lp.sizes
         out = _total(dict(sz["families"]), sz["nnz"], sz["cols"], design.env.n_profiles, design.env.n_outcomes,
                      design.env.n_agents, exact or certify, tables=False)
-        out["reductions"] = {"table_free": plan["table_free"]}
+        out["reductions"] = {"adjacent": dict(zip(design.env.names, plan["adjacent"])),
+                             "payments": "interim" if plan["interim_payments"] else "ex_post",
+                             "border": plan["border"], "ic_generation": [], "table_free": plan["table_free"]}
         return out
     out = _count(design, plan, tuple(int(T) for T in design.env.shape), exact or certify)
     out["reductions"] = {"adjacent": dict(zip(design.env.names, plan["adjacent"])),

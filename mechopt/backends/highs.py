@@ -211,7 +211,13 @@ def solve(lp: LinearProgram, time_limit: float | None = None, verbose: bool = Fa
     for key, value in options.items():
         h.setOptionValue(key, value)
     start = time.perf_counter()
-    raw, interrupted = _solve_once(h)
+    relaxed = _relaxation_unbounded(model, options) if lp.integer.any() else False
+    if relaxed:
+        # HiGHS's MIP solver can report a finite "optimum" for an unbounded MIP (found by the
+        # fuzz run); with rational data a feasible MIP whose relaxation is unbounded is unbounded
+        raw, interrupted = _decide_mip(h, lp.A.shape[1])
+    else:
+        raw, interrupted = _solve_once(h)
     ray = None
     if not interrupted and raw == "kInfeasible" and not lp.integer.any():
         ray = _ray(h, lp, R)
@@ -265,6 +271,20 @@ def solve(lp: LinearProgram, time_limit: float | None = None, verbose: bool = Fa
         if has:
             out.primal_ray = D * np.asarray(ray, dtype=float)
     return out
+
+
+def _relaxation_unbounded(model: tuple, options: dict) -> bool:
+    """Whether the LP relaxation of a MIP (the ``model`` tuple :func:`solve` builds) is unbounded."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(highs_lp(*model[:6], offset=model[6]))
+    h.setOptionValue("presolve", "off")  # presolve may call an unbounded LP infeasible
+    for key in ("time_limit", "threads"):
+        if key in options:
+            h.setOptionValue(key, options[key])
+    h.run()
+    return h.getModelStatus().name in ("kUnbounded", "kUnboundedOrInfeasible") and \
+        h.getModelStatus().name != "kInfeasible"
 
 
 def _decide_mip(h, n_cols: int) -> tuple[str, bool]:

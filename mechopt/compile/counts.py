@@ -20,6 +20,7 @@ outcome probabilities are ``X(t, k) = Σ_{m: m_t ≥ 1} w(m − e_t) x(m, k)``
 type), IR and the ex ante budget are written on ``X`` and ``P`` of one agent.
 """
 
+
 from __future__ import annotations
 
 import itertools
@@ -215,6 +216,11 @@ def inefficient(design: Design, counts: np.ndarray) -> np.ndarray:
 
 
 def objective_vector(design: Design, lay: CountLayout, data: Data, counts: np.ndarray, groups):
+    if design.objective == "gains":  # welfare net of the status quo (every agent's outside option)
+        from .objective import status_quo_value
+
+        c, _ = objective_vector(design.replace(objective="welfare"), lay, data, counts, groups)
+        return c, -status_quo_value(design, False)
     M, K, T, n = lay.M, lay.K, lay.shape[0], lay.n
     f = np.asarray(data.marg[0], dtype=float)
     V, cost = np.asarray(data.V[0], dtype=float), np.asarray(data.cost, dtype=float)

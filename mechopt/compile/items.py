@@ -260,6 +260,11 @@ def _mass(data: Data, orb: Orbits) -> np.ndarray:
 
 def objective_vector(design: Design, lay: ItemLayout, data: Data, orb: Orbits):
     """Orbit masses times the representative's payment / value, net of the designer's cost."""
+    if design.objective == "gains":  # welfare net of the status quo (every agent's outside option)
+        from .objective import status_quo_value
+
+        c, _ = objective_vector(design.replace(objective="welfare"), lay, data, orb)
+        return c, -status_quo_value(design, data.exact)
     R, K = lay.R, lay.K
     w = _mass(data, orb)
     V = data.V[0][orb.reps]

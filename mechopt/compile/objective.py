@@ -24,6 +24,17 @@ def _accumulate(c: np.ndarray, cols: np.ndarray, vals: np.ndarray, exact: bool) 
         np.add.at(c, cols, vals)
 
 
+def status_quo_value(design: Design, exact: bool):
+    """``Σ_i E[U_i(θ_i)]``: the agents' expected outside options (what ``gains`` subtracts)."""
+    env = design.env
+    if exact:
+        from fractions import Fraction
+
+        return sum((sum((f * u for f, u in zip(a.prior_exact, U)), Fraction(0))
+                    for a, U in zip(env.agents, env.outside_exact)), Fraction(0))
+    return float(sum(float(np.dot(a.prior, U)) for a, U in zip(env.agents, env.outside)))
+
+
 def objective_vector(design: Design, lay: Layout, data: Data):
     """Return ``(c, offset)`` in the arithmetic of ``data``.
 
@@ -36,7 +47,7 @@ def objective_vector(design: Design, lay: Layout, data: Data):
     kind = design.objective
     if kind == "gains":  # welfare net of the status quo: same vector, offset −Σ_i E[U_i]
         c, _ = objective_vector(design.replace(objective="welfare"), lay, data)
-        return c, -sum((m * u).sum() for m, u in zip(data.marg, data.U))
+        return c, -status_quo_value(design, data.exact)
     if kind in ("revenue", "utility"):
         sign = 1 if kind == "revenue" else -1
         for i in range(lay.n):

@@ -186,6 +186,11 @@ def build_rows(design: Design, lay: SymmetricLayout, data: Data) -> list[Rows]:
 
 def objective_vector(design: Design, lay: SymmetricLayout, data: Data):
     """``(c, offset)``: n times the representative bidder's expected payment / value, net of cost."""
+    if design.objective == "gains":  # welfare net of the status quo (every agent's outside option)
+        from .objective import status_quo_value
+
+        c, _ = objective_vector(design.replace(objective="welfare"), lay, data)
+        return c, -status_quo_value(design, data.exact)
     T, n = lay.T, lay.n
     f, theta, cost = data.marg[0], data.V[0][:, 1], data.cost[1]
     c = data.zeros(lay.n_cols)
