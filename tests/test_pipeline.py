@@ -78,11 +78,11 @@ def builder_designs(draw):
     deterministic = draw(hs.booleans()) and draw(hs.booleans())
     design = mo.Design(
         env,
-        ic=draw(hs.sampled_from(["dsic", "bic", "bic", "none"])),  # BIC twice: Border and interim cases
+        ic=draw(hs.sampled_from(["dsic", "bic", "bic", "none", "ex_post"])),  # BIC twice: Border and interim
         ir=draw(hs.sampled_from(["ex_post", "interim", "interim", "ex_ante", "none"])),
         budget=draw(hs.sampled_from(["exact", "ex_post", "ex_ante", "none"])),
         allocation=draw(hs.sampled_from(["free", "free", "efficient"])),
-        objective=draw(hs.sampled_from(["revenue", "welfare", "utility", "feasibility"])),
+        objective=draw(hs.sampled_from(["revenue", "welfare", "utility", "gains", "feasibility"])),
         deterministic=deterministic,
     )
     if deterministic:
@@ -96,7 +96,7 @@ def test_reductions_never_change_status_or_optimum(design):
     on = design.solve()
     off = design.solve(reductions=False)
     plan = on.lp.plan
-    for name in ("border", "interim_payments", "adjacent_ic"):
+    for name in ("border", "interim_payments", "adjacent_ic", "symmetry", "counts", "envelope"):
         if plan.uses(name):
             event(f"reduction {name}")
     event(f"status {on.status}")
