@@ -9,7 +9,7 @@
 ``--set`` keys (each ``--set`` adds an axis of the Cartesian product):
 
 * a design option: ``ic``, ``ir``, ``budget``, ``allocation``, ``objective``, ``deterministic``;
-* an environment key of the model file: ``seller_value``, ``cost``, ``items``, ``valuation``;
+* an environment key of the model file: ``seller_value``, ``cost``, ``items``, ``valuation``, ``value``, ``alpha``;
 * ``share``: two partners' shares ``(v, 1 − v)`` (partnership models);
 * any dotted path into the model file's tables, list items by index:
   ``agents.0.share``, ``environment.cost``, ``agents.1.types.grid.1``.
@@ -44,7 +44,7 @@ except ModuleNotFoundError:  # pragma: no cover
 __all__ = ["register_commands", "ModelBuilder", "parse_set"]
 
 DESIGN_KEYS = ("ic", "ir", "budget", "allocation", "objective", "deterministic")
-ENVIRONMENT_KEYS = ("seller_value", "cost", "items", "valuation")
+ENVIRONMENT_KEYS = ("seller_value", "cost", "items", "valuation", "value", "alpha")
 
 
 class ModelBuilder:
@@ -106,7 +106,11 @@ def _assign(data: dict, key: str, value: Any) -> None:
         if len(agents) != 2:
             raise SpecError(f"--set share: needs exactly two agents (shares v and 1 - v), the model has {len(agents)}; "
                             "set agents.0.share, agents.1.share, ... instead")
-        v = value if isinstance(value, Decimal) else Decimal(str(value))
+        from .exact import to_fraction
+
+        v = to_fraction(value, "--set share")  # 0.3, "1/3", Decimal: exact; anything else: one-line error
+        if not 0 <= v <= 1:
+            raise SpecError(f"--set share: {value} is not a share; give a number between 0 and 1")
         agents[0]["share"], agents[1]["share"] = v, 1 - v
         return
     if "." not in key:

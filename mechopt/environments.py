@@ -275,7 +275,7 @@ def procurement(sellers: Sequence[Agent], value: Any, prior: Any = None) -> Envi
     cost = [Fraction(0)] + [-v] * len(sellers)
     return Environment(
         sellers, ["not_bought", *[a.name for a in sellers]], values, cost=cost, prior=prior,
-        kind="procurement", meta={"value": v},
+        kind="procurement", meta={"value": v, "requires": {i: [i + 1] for i in range(len(sellers))}},
     )
 
 

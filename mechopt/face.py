@@ -123,7 +123,10 @@ def face(result: Result, metrics: Sequence[str] = ("revenue", "welfare", "utilit
     >>> round(float(f.loc["revenue", "min"]) * 11, 6), bool(f.loc["welfare", "width"] > 1e-3)
     (5.0, True)
     """
-    from .backends.highs import build_highs
+    import highspy
+    import scipy.sparse as sp
+
+    from .backends.highs import highs_lp, scaling
 
     if result.status != "optimal":
         raise SolverError(f"face: the result is {result.status}, not optimal; the optimal face needs an optimum")
@@ -142,14 +145,22 @@ def face(result: Result, metrics: Sequence[str] = ("revenue", "welfare", "utilit
 
         lp = compile_design(result.design, plan=make_plan(result.design, disabled=restricting))
     opt = float(result.output.objective)
-    h = build_highs(lp)
+    # the scaled model of the HiGHS backend (money / σ, rows ÷ their largest coefficient), so the
+    # face is as accurate for values in units of 1e-9 as in units of 1: z = D z'
+    R, D, gamma = scaling(lp)
+    As = sp.diags(R) @ lp.A @ sp.diags(D)
+    rhs = R * lp.rhs
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(highs_lp(As, -gamma * lp.c * D, lp.lb / D, lp.ub / D, rhs, np.where(lp.equality, rhs, np.inf)))
     tol = rel_tol * max(float(lp.scale), abs(opt))  # relative to the problem's money unit
-    goal_c = np.asarray(lp.c, dtype=float)
+    goal_c = gamma * np.asarray(lp.c, dtype=float) * D
     nz = np.flatnonzero(goal_c)
-    h.addRow(opt - float(lp.offset) - tol, np.inf, nz.size, nz.astype(np.int32), goal_c[nz])
+    h.addRow(gamma * (opt - float(lp.offset) - tol), np.inf, nz.size, nz.astype(np.int32), goal_c[nz])
     row = np.array([lp.A.shape[0]], dtype=np.int32)
     for loosen in (1.0, 1e2, 1e4):  # the solver's optimum can overshoot by its own tolerance
-        h.changeRowsBounds(1, row, np.array([opt - float(lp.offset) - loosen * tol]), np.array([np.inf]))
+        h.changeRowsBounds(1, row, np.array([gamma * (opt - float(lp.offset) - loosen * tol)]),
+                           np.array([np.inf]))
         h.run()
         if h.getModelStatus().name == "kOptimal":
             break
@@ -157,23 +168,23 @@ def face(result: Result, metrics: Sequence[str] = ("revenue", "welfare", "utilit
     for m in metrics:
         c, off = metric_vector(lp, m)
         names.append(m)
-        vecs.append((c, off))
+        vecs.append((c, off, gamma))  # money: optimized in the scaled unit
     if interim:
         for name, v in zip(*_interim_vectors(lp)):
             names.append(name)
-            vecs.append((v, 0.0))
+            vecs.append((v, 0.0, 1.0))  # probabilities
     rows = []
     idx = np.arange(lp.A.shape[1], dtype=np.int32)
-    for (c, off) in vecs:
+    for (c, off, unit) in vecs:
         ends = []
         for sense in (1.0, -1.0):  # HiGHS minimizes: +c gives the min, −c the max
-            h.changeColsCost(idx.size, idx, sense * c)
+            h.changeColsCost(idx.size, idx, sense * unit * c * D)
             h.setBasis()  # cold start keeps each solve independent of the previous
             h.run()
             status = h.getModelStatus().name
             if status != "kOptimal":
                 raise SolverError(f"face: HiGHS returned {status} while optimizing over the optimal face")
-            ends.append(float(c @ np.asarray(h.getSolution().col_value)) + off)
+            ends.append(float(c @ (D * np.asarray(h.getSolution().col_value))) + off)
         rows.append(ends)
     df = pd.DataFrame(rows, index=pd.Index(names, name="metric"), columns=["min", "max"])
     df["width"] = df["max"] - df["min"]
@@ -189,5 +200,7 @@ def is_unique(result: Result, rel_tol: float = 1e-6) -> bool:
     allocations that share their interim allocation are not told apart).
     """
     f = face(result, metrics=("revenue", "welfare", "utility"), interim=True)
-    scale = np.maximum(1.0, np.maximum(f["min"].abs(), f["max"].abs()))
+    money = float(result.lp.scale) if result.lp is not None else 1.0
+    unit = np.where(f.index.str.startswith("P["), 1.0, money)  # probabilities vs money metrics
+    scale = np.maximum(unit, np.maximum(f["min"].abs(), f["max"].abs()))
     return bool((f["width"] <= rel_tol * scale).all())

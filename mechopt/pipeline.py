@@ -126,6 +126,9 @@ def solve(
     if backend not in BACKENDS:
         raise SolverError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     start = time.perf_counter()
+    if backend == "highs" and (options.get("constraints") is not None or options.get("objective") is not None):
+        raise SpecError("constraints= and objective= (your own terms) need backend='cvxpy': "
+                        "design.solve(backend='cvxpy', constraints=...)")
     if backend == "highs":  # names and values against HiGHS's own list, before any work
         checked = validate_options({**options, **({} if time_limit is None else {"time_limit": time_limit})})
         time_limit = checked.pop("time_limit", None)
@@ -449,6 +452,13 @@ def recover_and_verify(design: Design, lp: LinearProgram, out, certify: bool = F
     elif out.status == "optimal":
         result.status = Status.ERROR
         result.message = "the solver reported an optimum without a finite solution"
+    if not result.message:
+        if result.status == Status.INFEASIBLE:
+            result.message = ("no mechanism satisfies the constraints; result.certificate is the proof "
+                              "(a Farkas combination of named rows, checkable in exact arithmetic)")
+        elif result.status == Status.UNBOUNDED:
+            result.message = ("the objective is unbounded (e.g. payments can grow without limit); "
+                              "result.certificate gives a feasible point and an improving direction")
     return result
 
 

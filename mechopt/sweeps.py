@@ -540,6 +540,10 @@ def threshold(build: Callable[[float], Design], lo: float, hi: float, tol: float
         raise SpecError(f"threshold: need finite lo < hi, got lo={lo}, hi={hi}")
     if not (tol > 0):
         raise SpecError(f"threshold: tol must be > 0, got {tol}")
+    if "executor" in options:
+        raise SpecError("threshold: bisection solves one point after another, so it takes no executor; "
+                        "drop executor= (to run several thresholds in parallel, call threshold inside "
+                        "mo.converge(fn, sizes, executor=...) or mo.sweep)")
     state = WarmStart() if warm else None
     opts = _solve_options(options)
 

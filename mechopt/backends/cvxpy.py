@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..errors import SolverError
 from .base import SolveOutput
@@ -53,13 +54,16 @@ _CHECK_FEASIBILITY = ("infeasible", "infeasible_inaccurate", "infeasible_or_unbo
 class CvxpyModel:
     """The LP as cvxpy objects, for user constraints and objectives."""
 
-    def __init__(self, lp: LinearProgram) -> None:
+    def __init__(self, lp: LinearProgram, D: np.ndarray | None = None) -> None:
         import cvxpy as cp
 
         self.lp = lp
         self.env = lp.design.env
         lay = lp.layout
-        self.z = cp.Variable(lp.A.shape[1], name="z")
+        # the solver's variable is in scaled units (money / σ, see backends.highs.scaling);
+        # z, x and p are expressions in the user's units, so user constraints read naturally
+        self.zs = cp.Variable(lp.A.shape[1], name="z")
+        self.z = self.zs if D is None else cp.multiply(D, self.zs)
         S, K, n = lay.S, lay.K, lay.n
         self.x = cp.reshape(self.z[lay.x0: lay.x0 + S * K], (S, K), order="C")
         cols = np.stack([lay.pcol(np.arange(S), i) for i in range(n)], axis=1)
@@ -217,40 +221,47 @@ def solve(lp: LinearProgram, constraints: Callable | None = None, objective: Cal
         opts.pop(key, None)
     if isinstance(opts.get("presolve"), bool):
         opts["presolve"] = "choose" if opts["presolve"] else "off"
-    model = CvxpyModel(lp)
-    z = model.z
+    from .highs import scaling
+
+    # the same exact power-of-two scaling as the HiGHS backend: money columns × σ, rows ÷ their
+    # largest coefficient, objective ÷ σ (values in units of 1e-9 or 1e9 solve like O(1) data)
+    R, D, gamma = scaling(lp)
+    model = CvxpyModel(lp, D)
+    z, zs = model.z, model.zs
+    As = sp.diags(R) @ lp.A @ sp.diags(D)
+    rhs = R * lp.rhs
     cons, index = [], []
     for f in lp.families:
-        A = lp.A[f.start: f.stop]
+        A = As[f.start: f.stop]
         eq = lp.equality[f.start: f.stop]
-        b = lp.rhs[f.start: f.stop]
+        b = rhs[f.start: f.stop]
         for flag in (True, False):
             rows = np.flatnonzero(eq == flag)
             if rows.size == 0:
                 continue
-            expr = A[rows] @ z
+            expr = A[rows] @ zs
             cons.append(expr == b[rows] if flag else expr >= b[rows])
             index.append((f.start + rows, flag))
     finite_lb = np.isfinite(lp.lb)
     if finite_lb.any():
-        cons.append(z[np.flatnonzero(finite_lb)] >= lp.lb[finite_lb])
+        cons.append(zs[np.flatnonzero(finite_lb)] >= (lp.lb / D)[finite_lb])
     finite_ub = np.isfinite(lp.ub)
     if finite_ub.any():
-        cons.append(z[np.flatnonzero(finite_ub)] <= lp.ub[finite_ub])
+        cons.append(zs[np.flatnonzero(finite_ub)] <= (lp.ub / D)[finite_ub])
     n_model = len(index)
     for key, fn in (("constraints", constraints), ("objective", objective)):
         if fn is not None and not callable(fn):
             raise SolverError(f"{key}= must be a function of the cvxpy model (m -> ...), got {type(fn).__name__}")
     user = _user_constraints(_call(constraints, model, "constraints")) if constraints is not None else []
     cons.extend(con for _, con in user)
-    goal = _call(objective, model, "objective") if objective is not None else lp.c @ z + float(lp.offset)
+    goal = _call(objective, model, "objective") if objective is not None else (lp.c * D) @ zs + float(lp.offset)
     if objective is not None and (not isinstance(goal, cp.Expression) or goal.size != 1):
         raise SolverError("objective= must return one scalar cvxpy expression (e.g. m.revenue + 0.5 * m.welfare)")
     if lp.integer.any():
         zi = cp.Variable(lp.A.shape[1], integer=True)
         cons.append(z[lp.integer] == zi[lp.integer])
     try:
-        problem = cp.Problem(cp.Maximize(goal), cons)
+        problem = cp.Problem(cp.Maximize(gamma * goal), cons)
     except (cp.error.DCPError, ValueError) as exc:
         raise SolverError(f"the user objective or constraints are not linear in m.x, m.p: {exc}") from None
     if not problem.is_dcp():
@@ -279,14 +290,17 @@ def solve(lp: LinearProgram, constraints: Callable | None = None, objective: Cal
     stats["seconds"] = time.perf_counter() - start
     out = SolveOutput(status, message=message, stats=stats)
     if status in ("optimal", "time_limit") and z.value is not None:
-        out.z = np.asarray(z.value, dtype=float)
-        out.objective = None if problem.value is None else float(problem.value)
+        out.z = D * np.asarray(zs.value, dtype=float)
+        out.objective = None if problem.value is None else float(problem.value) / gamma
         if not lp.integer.any() and all(c.dual_value is not None for c in cons[:n_model]):
             y = np.zeros(lp.A.shape[0])
             for con, (rows, flag) in zip(cons[:n_model], index):
                 d = np.asarray(con.dual_value, dtype=float).reshape(-1)
-                y[rows] = -d if flag else d
+                y[rows] = (-d if flag else d) * R[rows] / gamma  # unscaled: λ = R λ' / γ
             out.row_dual = y
             if user:
-                out.user_duals = _user_duals(user)
+                duals = _user_duals(user)
+                if duals is not None:
+                    duals["dual"] = duals["dual"] / gamma  # user rows are in the user's units
+                out.user_duals = duals
     return out

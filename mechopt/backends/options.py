@@ -148,7 +148,7 @@ def validate_options(options: dict[str, Any]) -> dict[str, Any]:
             continue
         kind = _option_type(h, name)
         if kind is None:
-            known = list(highs_option_names()) + list(MECHOPT_OPTIONS)
+            known = list(dict.fromkeys([*highs_option_names(), *MECHOPT_OPTIONS]))
             close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
             hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
             raise SolverError(

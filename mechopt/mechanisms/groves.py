@@ -119,8 +119,10 @@ def groves(env: Environment, h: HFunction | None = None, tie: str = "first", nam
 def vcg(env: Environment, tie: str = "first", name: str = "VCG") -> Mechanism:
     """The VCG (Clarke pivot) mechanism: Vickrey 1961, Clarke 1971, Groves 1973.
 
-    ``h_i(θ_{-i}) = max_k [Σ_{j≠i} v_j(k, θ_j) − c(k)]``: each agent pays the
-    externality it imposes on the others (designer included).  DSIC, efficient,
+    ``h_i(θ_{-i}) = max_k [Σ_{j≠i} v_j(k, θ_j) − c(k)]`` over the outcomes possible
+    without agent i (``env.meta["requires"]``: in procurement, seller i cannot supply
+    in its absence): each agent pays the externality it imposes on the others
+    (designer included).  DSIC, efficient,
     never runs a deficit when ``h_i`` is attained by the others' own optimum;
     not IR in general (the bilateral-trade seller pays ``θ_b`` to keep the good:
     ``p_b = θ_s 1{θ_s < θ_b}``, ``p_s = θ_b 1{θ_s ≥ θ_b}`` with ``tie="first"``).
@@ -139,9 +141,13 @@ def vcg(env: Environment, tie: str = "first", name: str = "VCG") -> Mechanism:
     x = efficient_allocation(env, tie)
     W = env.welfare_table
     p = np.empty((env.n_profiles, env.n_agents))
+    requires = env.meta.get("requires", {})  # outcomes that cannot happen without agent i
     for i in range(env.n_agents):
-        h = (W - own_values(env, i)).max(axis=1)
-        p[:, i] = h - others_welfare(env, x, i)
+        others = W - own_values(env, i)
+        if requires.get(i):
+            others = others.copy()
+            others[:, requires[i]] = -np.inf  # the world without i: i cannot supply / win
+        p[:, i] = others.max(axis=1) - others_welfare(env, x, i)
     return Mechanism(env, x, p, name)
 
 
