@@ -542,3 +542,12 @@ def test_infeasible_answer_stands_when_the_certificate_fails(capsys, monkeypatch
     d = json.loads(out)
     assert d["status"] == "infeasible" and "certificate" not in d  # Green-Laffont: no DSIC efficient balanced
     assert "Traceback" not in err and "exact arithmetic ran out" in err and len(err.strip().splitlines()) == 1
+
+
+def test_sweep_share_accepts_ratios(capsys):
+    """--set share=1/3 is read exactly (it crashed with an internal error); a bad share is exit 2."""
+    code, out, err = run(capsys, "sweep", "partnership_equal", "--grid", "5", "--set", "share=1/3,1/2", "--json", "-q")
+    assert code == 0, err
+    assert len(json.loads(out)["points"]) == 2
+    code, _, err = run(capsys, "sweep", "partnership_equal", "--grid", "5", "--set", "share=abc", "-q")
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err

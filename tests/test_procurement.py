@@ -97,3 +97,13 @@ def test_ironed_virtual_costs_two_sellers():
 def test_procurement_needs_agents():
     with pytest.raises(SpecError, match="procurement"):
         mo.procurement(["s1"], value=1)
+
+
+def test_vcg_procurement_pays_the_buyers_value():
+    """Clarke pivot in procurement: without the seller nothing is bought, so a supplying seller is paid
+    the whole surplus it creates, the buyer's value 3/4 (payments are made BY agents: −3/4)."""
+    env = mo.procurement([mo.Agent("s", [0, Fraction(1, 2), 1])], Fraction(3, 4))
+    m = mo.mechanisms.vcg(env)
+    assert m.payments["s"].tolist() == pytest.approx([-0.75, -0.75, 0.0])
+    audit = m.audit()
+    assert audit["dsic"] and audit["ex_post_ir"] and audit["efficient"]

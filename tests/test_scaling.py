@@ -90,3 +90,24 @@ def test_scaled_optimum(name, scale):
     r = BUILD[name](scale).solve()
     assert r.status == "optimal" and r.verification["ok"], (r.status, r.message)
     assert abs(r.objective / float(scale) - float(ref)) <= 1e-7 * max(abs(float(ref)), 1e-12)
+
+
+@pytest.mark.parametrize("scale", SCALES, ids=lambda s: f"x{float(s):g}")
+def test_cvxpy_backend_scaled_optimum(scale):
+    """The cvxpy backend solves the same scaled model: 5/11 in any unit (it returned a verified 0 at x1e-9)."""
+    r = auction(scale).solve(backend="cvxpy")
+    assert r.status == "optimal" and r.verification["ok"]
+    assert abs(r.objective / float(scale) - 5 / 11) <= 1e-7 * 5 / 11
+
+
+@pytest.mark.parametrize("scale", SCALES, ids=lambda s: f"x{float(s):g}")
+def test_optimal_face_in_any_unit(scale):
+    """Revenue fixed at 5/11·s, welfare over [70/121, 151/242]·s (Myerson, two bidders on grid(0, 1, 11);
+    the endpoints are derived by hand in tests/test_face.py)."""
+    r = auction(scale).solve()
+    f = r.face(("revenue", "welfare")) / float(scale)
+    assert f.loc["revenue", "min"] == pytest.approx(5 / 11, abs=1e-7)
+    assert f.loc["revenue", "max"] == pytest.approx(5 / 11, abs=1e-7)
+    assert f.loc["welfare", "min"] == pytest.approx(70 / 121, abs=1e-7)
+    assert f.loc["welfare", "max"] == pytest.approx(151 / 242, abs=1e-7)
+    assert not r.is_unique()
