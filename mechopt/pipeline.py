@@ -1,11 +1,14 @@
 """The one pipeline: plan → compile → solve → recover → verify (→ certify), with fallbacks.
 
 Every way of solving a design goes through :func:`solve`: ``Design.solve``, the
-CLI, sweeps.  Stages are timed (``result.solver["stages"]``) and logged on the
-``"mechopt"`` logger (standard :mod:`logging`; the CLI prints INFO lines to stderr).
+CLI, sweeps.  Stages are timed (``result.stages``) and logged on the ``"mechopt"``
+logger (standard :mod:`logging`): each stage at DEBUG, the events of long solves
+(IC generation and Border separation rounds, fallbacks) at INFO, which the CLI
+prints to stderr beside its own stage lines.
 
 Fallbacks (each step recorded in ``result.reductions["fallback"]`` as
-``{"reduction" or "solver": ..., "reason": ...}``):
+``{"reduction": name, "reason": why}``; a change of solver method or tolerances has
+``reduction = "solver"`` and says which in ``"solver"``):
 
 1. **Solver.** When HiGHS ends without an answer (interior point without a
    status, numerical trouble: status ``error``), the same LP is solved again with
@@ -181,7 +184,7 @@ def solve(
     result.stages = dict(run.stages)
     result.fallback = list(run.fallbacks)
     result.stages["total"] = time.perf_counter() - start
-    log.info("done     %s%s (%.2f s)", result.status,
+    log.debug("done     %s%s (%.2f s)", result.status,
              f", objective {result.objective:.8g}" if result.objective is not None else "", result.stages["total"])
     return result
 
@@ -216,7 +219,7 @@ class _Run:
         lp = self._timed("compile", compile_design, self.design, plan=plan)
         self.last_lp = lp
         s = lp.sizes
-        log.info("compile  %d rows x %d cols, %d nonzeros (%.2f s)", s["rows"], s["cols"], s["nnz"], lp.build_seconds)
+        log.debug("compile  %d rows x %d cols, %d nonzeros (%.2f s)", s["rows"], s["cols"], s["nnz"], lp.build_seconds)
         return lp
 
     def backend_solve(self, lp: LinearProgram, extra: dict | None = None):
@@ -231,7 +234,7 @@ class _Run:
         if self.backend == "cvxpy":
             out.stats["user_terms"] = self.options.get("constraints") is not None or \
                 self.options.get("objective") is not None
-        log.info("solve    %s: %s (%.2f s)", self.backend, out.status, out.stats.get("seconds", 0.0))
+        log.debug("solve    %s: %s (%.2f s)", self.backend, out.status, out.stats.get("seconds", 0.0))
         return out
 
     def solve_lp(self, lp: LinearProgram, extra: dict | None = None):
@@ -241,7 +244,7 @@ class _Run:
             return out
         for label, opts in SOLVER_RETRIES:
             reason = out.message or f"HiGHS status {out.stats.get('raw_status')}"
-            self.fallbacks.append({"solver": label, "reason": reason})
+            self.fallbacks.append({"reduction": "solver", "solver": label, "reason": reason})
             log.info("fallback solver: %s (%s)", label, out.message)
             out = self.backend_solve(lp, {**(extra or {}), **opts})
             if out.status != "error":
@@ -406,7 +409,7 @@ class _Run:
     def _retry_tight(self, result: Result, plan: Plan, generate: bool, presolve: bool = True) -> Result:
         reason = result.message or f"status {result.status}"
         label = "tight tolerances (1e-10)" + ("" if presolve else ", no presolve")
-        self.fallbacks.append({"solver": label, "reason": reason})
+        self.fallbacks.append({"reduction": "solver", "solver": label, "reason": reason})
         log.info("fallback solver: %s (%s)", label, reason)
         retry = self.attempt(plan, generate, {**TIGHT, **({} if presolve else {"presolve": False})})
         return result if retry.status == Status.ERROR else retry
@@ -444,7 +447,7 @@ def recover_and_verify(design: Design, lp: LinearProgram, out, certify: bool = F
         objective = None if user_objective or out.status != "optimal" else out.objective
         result.verification = call("verify", result.mechanism.check, design, objective=objective)
         ok = bool(result.verification.get("ok"))
-        log.info("verify   %s (worst violation %.2e)", "ok" if ok else "REJECTED",
+        log.debug("verify   %s (worst violation %.2e)", "ok" if ok else "REJECTED",
                  max(result.verification.get("max_violation", {}).values(), default=0.0))
         if out.status == "optimal" and not ok:
             result.status = Status.UNVERIFIED

@@ -94,7 +94,8 @@ class Result:
     def reductions(self) -> dict[str, Any]:
         """The formulation of the final LP (see :mod:`mechopt.compile.reductions`): ``ic`` per
         agent, ``payments``, ``allocation``, ``why`` (reason per reduction) and ``fallback``:
-        the list of ``{"reduction" or "solver": ..., "reason": ...}`` steps the pipeline took."""
+        the list of ``{"reduction": name, "reason": why}`` steps the pipeline took (a change
+        of solver method or tolerances: ``reduction="solver"`` and ``"solver"`` says which)."""
         base = dict(self.lp.reductions) if self.lp is not None else {}
         base["fallback"] = list(self.fallback)
         return base
@@ -182,7 +183,7 @@ class Result:
             red = {k: v for k, v in self.lp.reductions.items() if k not in ("why", "border_reason")}
             lines.append(f"  reductions: {red}")
         for step in self.fallback:
-            what = step.get("reduction") or step.get("solver")
+            what = step.get("solver") if step.get("reduction") == "solver" else step.get("reduction")
             lines.append(f"  fallback: {what} ({step.get('reason', '')})")
         if self.mechanism is not None:
             m = self.metrics

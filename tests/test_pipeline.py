@@ -213,7 +213,7 @@ def test_solver_error_falls_back_to_dual_simplex(monkeypatch):
     env = mo.single_item([mo.Agent("b1", mo.grid(0, 1, 11)), mo.Agent("b2", mo.grid(0, 1, 11))])
     r = mo.Design(env, ic="bic", ir="interim").solve()
     assert r.status == "optimal" and r.objective == pytest.approx(5 / 11, abs=1e-9)  # Myerson: 5/11 on this grid
-    assert r.reductions["fallback"][0] == {"solver": "dual simplex", "reason": calls and
+    assert r.reductions["fallback"][0] == {"reduction": "solver", "solver": "dual simplex", "reason": calls and
                                            "HiGHS ended without an answer (model status kNotset)"}
     assert calls[1]["simplex_strategy"] == 1
 
@@ -267,11 +267,16 @@ def test_ctrl_c_interrupts_highs():
 
 def test_stage_times_and_logging(caplog):
     env = mo.single_item([mo.Agent("b1", mo.grid(0, 1, 5))])
-    with caplog.at_level("INFO", logger="mechopt"):
+    with caplog.at_level("DEBUG", logger="mechopt"):
         r = mo.Design(env, ic="bic", ir="interim").solve()
     assert set(r.stages) >= {"compile", "solve", "recover", "verify", "total"}
     text = caplog.text
     assert "compile" in text and "solve" in text and "verify" in text
+    caplog.clear()
+    vals = [Fraction(v) for v in ("1", "1.0000000001", "1.0000000002", "2")]  # fallbacks: INFO
+    with caplog.at_level("INFO", logger="mechopt"):
+        mo.Design(mo.single_item([mo.Agent("b1", vals), mo.Agent("b2", vals)]), ic="bic", ir="interim").solve()
+    assert "fallback" in caplog.text and "compile" not in caplog.text
 
 
 # ------------------------------------------------------------------ architecture
