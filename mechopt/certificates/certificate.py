@@ -363,21 +363,3 @@ def _exact(v: Any) -> Fraction:
     if isinstance(v, (int, np.integer)):
         return Fraction(int(v))
     return Fraction(float(v))
-
-
-def _tex(s: Any) -> str:
-    s = str(s)
-    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"),
-                 ("≥", r"$\ge$"), ("→", r"$\to$")):
-        s = s.replace(a, b)
-    return s
-
-
-def _frac(v: Any) -> str:
-    if v is None:
-        return "?"
-    v = Fraction(v)
-    if v.denominator == 1:
-        return str(v.numerator)
-    sign = "-" if v < 0 else ""
-    return rf"{sign}\frac{{{abs(v.numerator)}}}{{{v.denominator}}}"

@@ -65,6 +65,7 @@ from . import counts as counts_mod
 from . import envelope as envelope_mod
 from . import items as items_mod
 from . import symmetry as symmetry_mod
+from .generation import full_ic_rows
 from .layout import affine_in_type, payments_can_be_interim
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -230,16 +231,6 @@ class Counts(Reduction):
         if not design.env.is_private:
             return False, "interdependent values (a value depends on others' types)"
         return counts_mod.applies(design)
-
-
-def full_ic_rows(design: Design, agents: list[int]) -> int:
-    """Number of IC rows the full family would have for these agents."""
-    env = design.env
-    total = 0
-    for i in agents:
-        T = env.shape[i]
-        total += T * (T - 1) * (env.n_profiles // T if design.ic in ("dsic", "ex_post") else 1)
-    return total
 
 
 REDUCTIONS = {r.name: r for r in (AdjacentIC(), InterimPayments(), BorderReducedForm(), GeneratedIC(), Symmetry(),
