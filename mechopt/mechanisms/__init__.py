@@ -29,10 +29,11 @@ from .auctions import myerson, posted_price, second_price, threshold_payments, v
 from .bayesian import agv, cgk, expected_externality
 from .compare import compare
 from .groves import groves, gvcg, vcg
+from .interdependent import generalized_vcg
 from .redistribution import cavallo, green_laffont
 
 __all__ = [
     "groves", "vcg", "gvcg", "agv", "cgk", "myerson", "second_price", "posted_price", "cavallo",
     "green_laffont", "compare", "virtual_values", "threshold_payments", "expected_externality",
-    "efficient_allocation",
+    "efficient_allocation", "generalized_vcg",
 ]

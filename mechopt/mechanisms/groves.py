@@ -122,7 +122,9 @@ def vcg(env: Environment, tie: str = "first", name: str = "VCG") -> Mechanism:
     ``h_i(θ_{-i}) = max_k [Σ_{j≠i} v_j(k, θ_j) − c(k)]`` over the outcomes possible
     without agent i (``env.meta["requires"]``: in procurement, seller i cannot supply
     in its absence): each agent pays the externality it imposes on the others
-    (designer included).  DSIC, efficient,
+    (designer included).  For one item with interdependent values it is the
+    generalized VCG of Dasgupta & Maskin (2000)
+    (:func:`mechopt.mechanisms.interdependent.generalized_vcg`).  DSIC, efficient,
     never runs a deficit when ``h_i`` is attained by the others' own optimum;
     not IR in general (the bilateral-trade seller pays ``θ_b`` to keep the good:
     ``p_b = θ_s 1{θ_s < θ_b}``, ``p_s = θ_b 1{θ_s ≥ θ_b}`` with ``tie="first"``).
@@ -138,6 +140,11 @@ def vcg(env: Environment, tie: str = "first", name: str = "VCG") -> Mechanism:
     -------
     Mechanism
     """
+    if not env.is_private and env.n_outcomes == env.n_agents + 1:
+        # one item with interdependent values: the Dasgupta–Maskin generalized VCG
+        from .interdependent import generalized_vcg
+
+        return generalized_vcg(env, name=name)
     x = efficient_allocation(env, tie)
     W = env.welfare_table
     p = np.empty((env.n_profiles, env.n_agents))
