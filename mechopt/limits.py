@@ -354,9 +354,11 @@ def check(design, max_memory: Any = DEFAULT_MAX_MEMORY, **options: Any) -> dict[
         return est
     limit = parse_memory(max_memory)
     if est["bytes"] > limit:
+        advice = _advice(design, limit, options).strip()
+        advice = advice.removeprefix("or ").strip()
         raise SizeError(
             f"the LP would have {est['rows']:,} rows, {est['cols']:,} columns and {est['nnz']:,} nonzeros "
-            f"(about {_fmt_bytes(est['bytes'])}, over max_memory={_fmt_bytes(limit)}); to fit, try "
-            + _advice(design, limit, options)
+            f"(about {_fmt_bytes(est['bytes'])}, over max_memory={_fmt_bytes(limit)}); to fit, "
+            + (f"try {advice}" if not advice.startswith("raise") else advice)
         )
     return est
