@@ -38,6 +38,21 @@ __all__ = ["Node", "HierarchicalRule", "CountRule", "TABLE_LIMIT"]
 TABLE_LIMIT = 5_000_000  # tabulate x (S·K entries) only up to this size
 
 
+class _IdenticalAgents:
+    """Shared by the rules: ``n`` identical agents with a common prior over ``T`` types."""
+
+    n: int
+    prior: np.ndarray
+
+    @property
+    def T(self) -> int:
+        return int(self.prior.shape[0])
+
+    @property
+    def n_profiles(self) -> int:
+        return self.T ** self.n
+
+
 @dataclass(frozen=True)
 class Node:
     """One node of a hierarchical rule (see the module docstring for ``kind``)."""
@@ -57,7 +72,7 @@ class Node:
 
 
 @dataclass
-class HierarchicalRule:
+class HierarchicalRule(_IdenticalAgents):
     """A symmetric single-item rule for ``n`` bidders with ``T`` types each.
 
     Attributes
@@ -80,13 +95,6 @@ class HierarchicalRule:
     payment: np.ndarray
     q_target: np.ndarray | None = None
 
-    @property
-    def T(self) -> int:
-        return int(self.prior.shape[0])
-
-    @property
-    def n_profiles(self) -> int:
-        return self.T ** self.n
 
     @property
     def fits_table(self) -> bool:
@@ -173,7 +181,7 @@ def _evaluate(node: Node, prof: np.ndarray, present: np.ndarray, rows: np.ndarra
 
 
 @dataclass
-class CountRule:
+class CountRule(_IdenticalAgents):
     """An anonymous rule for n identical agents: the lottery depends on the type counts only.
 
     Attributes
@@ -194,13 +202,6 @@ class CountRule:
     x: np.ndarray
     payment: np.ndarray
 
-    @property
-    def T(self) -> int:
-        return int(self.prior.shape[0])
-
-    @property
-    def n_profiles(self) -> int:
-        return self.T ** self.n
 
     @property
     def fits_table(self) -> bool:

@@ -57,6 +57,7 @@ reduced LP) is switched off by the pipeline and the design is solved again;
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -81,15 +82,15 @@ GENERATION_THRESHOLD = 20_000  # full IC rows above which IC rows are generated 
 
 
 @dataclass(frozen=True)
-class Reduction:
+class Reduction(ABC):
     """A reduction of the plain LP; ``name`` is how results and fallbacks refer to it."""
 
     name: str = ""
     description: str = ""
 
-    def applies(self, design: Design, **context) -> tuple[bool, str]:  # pragma: no cover - abstract
+    @abstractmethod
+    def applies(self, design: Design, **context) -> tuple[bool, str]:
         """``(True, "applies")`` or ``(False, reason)``."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
