@@ -365,18 +365,8 @@ def _compile_items(design: Design, plan: Plan, exact: bool, start: float) -> Lin
     if exact:
         dx = Data.of(design, exact=True)
         bx = items.build_rows(design, lay, dx, orb, pairs_)
-        rows, cols, vals, rhs_x, eq_x, off = [], [], [], [], [], 0
-        for b in bx:
-            if b.r:
-                rows.append(np.concatenate(b.r) + off)
-                cols.append(np.concatenate(b.c))
-                vals.append(_concat(b.v, True))
-            rhs_x.append(_concat(b.rhs, True))
-            eq_x.append(np.concatenate(b.eq) if b.eq else np.empty(0, bool))
-            off += b.count
         cx, offx = items.objective_vector(design, lay, dx, orb)
-        lp.exact = {"rows": np.concatenate(rows), "cols": np.concatenate(cols), "vals": _concat(vals, True),
-                    "rhs": _concat(rhs_x, True), "equality": np.concatenate(eq_x), "c": cx, "offset": offx,
+        lp.exact = {**_exact_triplets(bx), "c": cx, "offset": offx,
                     "lb": [Fraction(0)] * (lay.R * lay.K) + [None] * lay.R, "ub": [None] * N}
     lp.build_seconds = time.perf_counter() - start
     return lp
@@ -496,6 +486,20 @@ def _exact_form(design: Design, lay: Layout, plan: Plan) -> dict:
     data = symmetry.data(design, True) if sym else Data.of(design, exact=True)
     blocks = (symmetry.build_rows(design, lay, data) if sym else envelope.build_rows(design, lay, data) if env_f
               else _build_rows(design, lay, plan, data))
+    c, off = (symmetry.objective_vector if sym else envelope.objective_vector if env_f
+              else objective_vector)(design, lay, data)
+    N = lay.n_cols
+    lb: list[Fraction | None] = [None] * N
+    ub: list[Fraction | None] = [None] * N
+    for j in _nonnegative(lay).tolist():
+        lb[j] = Fraction(0)
+        if design.deterministic:
+            ub[j] = Fraction(1)
+    return {**_exact_triplets(blocks), "c": c, "offset": off, "lb": lb, "ub": ub}
+
+
+def _exact_triplets(blocks: list[Rows]) -> dict:
+    """Exact COO triplets (duplicates not summed), right-hand sides and senses of row blocks, in order."""
     rows, cols, vals, rhs, eq = [], [], [], [], []
     offset = 0
     for b in blocks:
@@ -506,23 +510,5 @@ def _exact_form(design: Design, lay: Layout, plan: Plan) -> dict:
         rhs.append(_concat(b.rhs, True))
         eq.append(np.concatenate(b.eq) if b.eq else np.empty(0, bool))
         offset += b.count
-    c, off = (symmetry.objective_vector if sym else envelope.objective_vector if env_f
-              else objective_vector)(design, lay, data)
-    N = lay.n_cols
-    lb: list[Fraction | None] = [None] * N
-    ub: list[Fraction | None] = [None] * N
-    for j in _nonnegative(lay).tolist():
-        lb[j] = Fraction(0)
-        if design.deterministic:
-            ub[j] = Fraction(1)
-    return {
-        "rows": np.concatenate(rows),
-        "cols": np.concatenate(cols),
-        "vals": _concat(vals, True),
-        "rhs": _concat(rhs, True),
-        "equality": np.concatenate(eq),
-        "c": c,
-        "offset": off,
-        "lb": lb,
-        "ub": ub,
-    }
+    return {"rows": np.concatenate(rows), "cols": np.concatenate(cols), "vals": _concat(vals, True),
+            "rhs": _concat(rhs, True), "equality": np.concatenate(eq)}
