@@ -111,10 +111,11 @@ def _plan(design, reductions: bool, border: bool | None, ic_generation: bool | N
     tables = [np.asarray(V, dtype=float).reshape(-1, K) for V in (env.values if env.is_private
                                                                    else env.profile_values)]
     GZ = [_groups(V) for V in tables]
+    off = ("item_border",) if certify or backend != "highs" else ()  # as mechopt.pipeline.solve decides
     try:
-        plan = make_plan(design, reductions=reductions, border=border)
+        plan = make_plan(design, reductions=reductions, border=border, disabled=off)
     except MechoptError:  # border=True where it does not apply: compile raises the same error
-        plan = make_plan(design, reductions=reductions, border=False)
+        plan = make_plan(design, reductions=reductions, border=False, disabled=off)
     interim_payments = plan.payments == "interim"
     adjacent = [mode == "adjacent" for mode in plan.ic] if plan.ic else [False] * env.n_agents
     use_border = plan.border
@@ -261,6 +262,19 @@ def estimate(design, reductions: bool = True, border: bool | None = None, exact:
         (``ic_generation=True``) builds fewer rows than estimated.
     """
     plan = _plan(design, reductions, border, ic_generation, backend, certify)
+    if plan["plan"].item_border:
+        # per-item reduced forms (mechopt.compile.item_border): the first round's LP is built
+        # (O(Σ T_i) rows); later rounds add generated rows; the recovered table is S·K
+        from .compile import compile_design
+
+        lp = compile_design(design, plan=plan["plan"])
+        sz = lp.sizes
+        env = design.env
+        out = _total(dict(sz["families"]), sz["nnz"], sz["cols"], env.n_profiles, env.n_outcomes, env.n_agents,
+                     exact or certify)
+        out["reductions"] = {"adjacent": dict(zip(env.names, plan["adjacent"])), "payments": "interim",
+                             "border": False, "ic_generation": [], "item_border": True}
+        return out
     if plan["table_free"]:
         # symmetric / anonymous / item-orbit formulations have O(T) or O(orbits) rows whatever
         # the number of profiles (mechopt.compile.symmetry, counts, items): build and count them

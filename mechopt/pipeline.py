@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .backends.base import kkt_residual
 from .backends.options import validate_options
 from .compile import border as border_mod
 from .compile import compile_design, value_scale
@@ -67,11 +68,12 @@ SOLVER_RETRIES = (
 TIGHT = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
 # Largest profile tables (S·K entries) attempted: an ex post LP holds S·K columns; a Border
 # solution is recovered into an S·K table; the symmetric reduced form needs none.
-MAX_TABLE = {"ex post": 2_000_000, "Border": 5_000_000}
+MAX_TABLE = {"ex post": 2_000_000, "Border": 5_000_000, "per-item Border": 5_000_000}
 
 
 ITEM_CUTS = 20_000  # violated (representative, report) IC pairs added per round at most
-MAX_GAINS = 200_000_000  # entries of the gain array of plain IC generation (see _too_large)
+MAX_GAINS = 200_000_000
+KKT_TOL = 1e-7  # relative KKT residual a hot-started optimum must meet  # entries of the gain array of plain IC generation (see _too_large)
 
 
 def _too_large(design: Design, plan: Plan) -> str:
@@ -158,9 +160,11 @@ def solve(
         # exact answers keep ex post payments under an exact / no-deficit budget (the balanced
         # payments of the interim reduction are rebuilt in floats only); the cvxpy model reads ex
         # post payment columns: no envelope formulation there; the type-count LP has no exact
-        # twin: not when an exact certificate or answer is asked for
+        # twin: not when an exact certificate or answer is asked for; the per-item reduced form
+        # generates rows and recovers its allocation in floats: highs only, not for certificates
         off = (("interim_payments",) if exact and design.budget in ("exact", "ex_post") else ()) \
-            + (("envelope",) if backend == "cvxpy" else ()) + (("counts",) if certify or exact else ())
+            + (("envelope",) if backend == "cvxpy" else ()) + (("counts",) if certify or exact else ()) \
+            + (("item_border",) if certify or exact or backend != "highs" else ())
         plan = make_plan(design, reductions=reductions, border=border, disabled=off)
         big = _too_large(design, plan)
         if big:
@@ -262,6 +266,8 @@ class _Run:
             lp, out = self._generate_border(plan, extra)
         elif plan.item_symmetric and self.design.ic != "none":
             lp, out = self._generate_items(plan, extra)
+        elif plan.item_border:
+            lp, out = self._generate_item_border(plan, extra)
         else:
             lp = self.compile(plan)
             out = self.solve_lp(lp, extra)
@@ -335,6 +341,75 @@ class _Run:
                 bad = bad[np.argpartition(-gain.reshape(-1)[bad], ITEM_CUTS)[:ITEM_CUTS]]
             code = np.union1d(code, (bad // T) * T + bad % T)
         out.stats["ic_rounds"] = rounds
+        return lp, out
+
+    def _generate_item_border(self, plan: Plan, extra: dict | None):
+        """Border rows and IC pairs generated for the per-item reduced form
+        (:mod:`mechopt.compile.item_border`).
+
+        Each round solves a relaxation (some Border rows, some IC pairs); the loop ends when
+        the exact separation over every prefix profile of every item and every IC pair finds
+        nothing violated, so the last optimum is feasible for the full reduced form: optimal.
+        """
+        from dataclasses import replace
+
+        from .compile import item_border as ib
+
+        env = self.design.env
+        st = ib.structure(env, getattr(self.design, "symmetric", None) is not False)
+        cuts = ib.initial_cuts(env, st)
+        pairs = ib.initial_pairs(env, st) if self.design.ic != "none" else {}
+        seen = {c.key() for c in cuts}
+        marg = [np.asarray(a.prior, dtype=float) for a in env.agents]
+        tol = 1e-9 * value_scale(self.design)
+        highs = self.backend == "highs"
+        if highs and "solver" not in self.options:  # dual simplex hot-starts from the last basis
+            extra = {"solver": "simplex", **(extra or {})}
+        rounds, prev, basis = 0, None, None
+        while rounds < MAX_ROUNDS:
+            rounds += 1
+            lp = self.compile(replace(plan, item_structure=st, item_cuts=list(cuts), ic_pairs=dict(pairs)))
+            if highs and prev is not None and prev[1].basis is not None:
+                basis = _carry_basis(prev[0], prev[1].basis, lp)
+            out = self.solve_lp(lp, {**(extra or {}), **({"basis": basis} if basis is not None else {})})
+            full = {c: pairs[c][0].size == env.shape[st.reps[c]] * (env.shape[st.reps[c]] - 1) for c in pairs}
+            if out.status == "unbounded" and not all(full.values()):
+                # an unbounded relaxation proves nothing (Border rows bound Q; payments are bounded
+                # only through IC and IR rows): decide it with every IC pair
+                log.info("item border: relaxation unbounded; adding every IC pair")
+                pairs = {c: ib.all_pairs(env.shape[st.reps[c]]) for c in pairs}
+                prev, basis = None, None
+                continue
+            if out.status != "optimal":
+                break
+            Q, P = ib.interim_rules(lp.layout, out.z, env)
+            new, worst = self._timed("separate", ib.separate, Q, marg, st, 1e-9)
+            new = [c for c in new if c.key() not in seen]
+            seen.update(c.key() for c in new)
+            cuts += new
+            added_ic = 0
+            for c in pairs:
+                T = env.shape[st.reps[c]]
+                gain = self._timed("separate", ib.ic_gains, st, Q, P, c)
+                t, s_ = pairs[c]
+                gain[t, s_] = -np.inf
+                np.fill_diagonal(gain, -np.inf)
+                nt, ns = np.nonzero(gain > tol)
+                if nt.size:
+                    code = np.unique(np.concatenate([t * T + s_, nt * T + ns]))
+                    pairs[c] = (code // T, code % T)
+                    added_ic += nt.size
+            log.info("item border round %d: %d Border rows (worst violation %.2e, %d added), %d IC pairs added",
+                     rounds, len(cuts), worst, len(new), added_ic)
+            if not new and not added_ic:
+                if basis is not None and kkt_residual(lp, out) > KKT_TOL:
+                    # a hot start may stop short of the optimum (HiGHS issue 3194): solve this LP cold
+                    log.info("item border: hot-started answer fails the KKT check; solving cold")
+                    prev, basis = None, None
+                    continue
+                break
+            prev = (lp, out)
+        out.stats["item_rounds"] = rounds
         return lp, out
 
     def _generate(self, plan: Plan, extra: dict | None):
@@ -463,6 +538,40 @@ def recover_and_verify(design: Design, lp: LinearProgram, out, certify: bool = F
             result.message = ("the objective is unbounded (e.g. payments can grow without limit); "
                               "result.certificate gives a feasible point and an improving direction")
     return result
+
+
+def _carry_basis(old: LinearProgram, basis, new: LinearProgram):
+    """The previous round's basis for the next round's LP (rows added, none removed): the
+    statuses of kept rows move to their new positions (matched by family and labels), new rows
+    start basic (their slacks), columns keep theirs.  None when the LPs do not match."""
+    from .backends.base import Basis
+
+    if old.A.shape[1] != new.A.shape[1]:
+        return None
+    rows = np.ones(new.A.shape[0], dtype=np.int8)  # basic
+    for fam in old.families:
+        try:
+            nf = new.family(fam.name)
+        except KeyError:
+            return None
+        part = basis.row_status[fam.start: fam.stop]
+        if fam.name == "ic":  # pairs are kept sorted per agent: match (agent, type, report)
+            big = int(max(new.design.env.shape)) + 1
+
+            def key(f):
+                return (f.codes["agent"] * big + f.codes["type"]) * big + f.codes["report"]
+
+            k_old, k_new = key(fam), key(nf)
+            order = np.argsort(k_new, kind="stable")
+            pos = np.searchsorted(k_new[order], k_old)
+            if np.any(pos >= k_new.size) or np.any(k_new[order][np.minimum(pos, k_new.size - 1)] != k_old):
+                return None
+            rows[nf.start + order[pos]] = part
+        elif nf.size >= fam.size:  # border cuts are appended; ir and budget rows are unchanged
+            rows[nf.start: nf.start + fam.size] = part
+        else:
+            return None
+    return Basis(basis.col_status.copy(), rows)
 
 
 def _rejection(verification: dict) -> str:

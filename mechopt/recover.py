@@ -22,7 +22,7 @@ from .backends.highs import highs_lp
 if TYPE_CHECKING:  # pragma: no cover
     from .compile import LinearProgram
 
-__all__ = ["mechanism_arrays", "recover_allocation", "recover_allocation_levels", "interim_q", "balanced_payments",
+__all__ = ["mechanism_arrays", "single_item_allocation", "item_allocation", "recover_allocation", "recover_allocation_levels", "interim_q", "balanced_payments",
            "symmetric_rule", "hierarchical_tree", "count_rule"]
 
 LEVELS_ABOVE = 20_000  # profiles above which the Border recovery goes level by level
@@ -35,6 +35,12 @@ def mechanism_arrays(lp: LinearProgram, z: np.ndarray) -> tuple[np.ndarray, np.n
 
         orb = lp.plan.item_orbits if lp.plan.item_orbits is not None else items.orbits(lp.design.env)
         return items.expand(orb, lp.allocation(z), lp.payments(z)[:, 0])
+    if lp.plan.item_border:  # per-item reduced forms: item by item, combined independently
+        x = item_allocation(lp, z)
+        p = lp.payments(z)
+        if lp.design.budget in ("exact", "ex_post"):
+            p = balanced_payments(lp.design.env, x, p)
+        return x, p
     x = lp.allocation(z)
     if x is None:
         levels = recover_allocation_levels(lp, z) if lp.layout.S > LEVELS_ABOVE else None
@@ -88,6 +94,57 @@ def balanced_payments(env, x: np.ndarray, p: np.ndarray) -> np.ndarray:
     return out
 
 
+def single_item_allocation(Q: list[np.ndarray], f: list[np.ndarray]) -> np.ndarray:
+    """An ex post allocation of one item with interim win probabilities ``Q_i`` (T_i,), any type order.
+
+    Each agent's types are sorted by ``Q_i`` (so its upper sets are the sets of
+    highest ``Q_i``: Border's inequalities on them are all of them, see
+    :mod:`mechopt.compile.item_border`), the allocation is built level by level through
+    tight Border sets (:func:`recover_allocation_levels`), or by the transportation LP
+    (:func:`recover_allocation`) when a level is too large, and the table is put back
+    in the original type order.
+
+    Returns
+    -------
+    ndarray, shape (Π T_i, n + 1)
+        Column 0: unassigned; column i + 1: agent i gets the item.
+    """
+    Q = [np.clip(np.asarray(q, dtype=float), 0.0, 1.0) for q in Q]
+    order = [np.argsort(q, kind="stable") for q in Q]
+    shape = tuple(q.size for q in Q)
+    Qs = [q[o] for q, o in zip(Q, order)]
+    fs = [np.asarray(fi, dtype=float)[o] for fi, o in zip(f, order)]
+    x = _levels(Qs, fs, shape) if math.prod(shape) > 0 else None
+    if x is None:
+        x = _transport(Qs, fs, shape)
+    # x is indexed by sorted positions; position r of agent i holds its type order[i][r]
+    table = x.reshape(shape + (len(shape) + 1,))
+    inv = [np.argsort(o) for o in order]
+    return table[np.ix_(*inv)].reshape(-1, len(shape) + 1)
+
+
+def item_allocation(lp: LinearProgram, z: np.ndarray) -> np.ndarray:
+    """The ex post lottery ``x`` (S, K) of a per-item reduced form (:mod:`mechopt.compile.item_border`).
+
+    Item j is given by :func:`single_item_allocation` of ``Q_i(·, j)``; items are drawn
+    independently, so outcome k (an assignment ``a``) has probability ``Π_j x_j(θ, a_j)``
+    and item j's marginal is ``x_j``: every agent's interim value is the LP's.
+    """
+    from .compile.item_border import interim_rules
+
+    start = time.perf_counter()
+    env = lp.design.env
+    st = lp.plan.item_structure
+    Q, _ = interim_rules(lp.layout, z, env)
+    f = [np.asarray(a.prior, dtype=float) for a in env.agents]
+    per_item = [single_item_allocation([q[:, j] for q in Q], f) for j in range(st.m)]
+    x = np.ones((env.n_profiles, env.n_outcomes))
+    for j in range(st.m):
+        x *= per_item[j][:, st.assign[:, j] + 1]
+    lp.recover_seconds = time.perf_counter() - start
+    return x
+
+
 def interim_q(lp: LinearProgram, z: np.ndarray) -> list[np.ndarray]:
     """The interim win probabilities ``Q_i`` (T_i,) of a Border solution vector."""
     from .compile.border import q_columns
@@ -112,26 +169,36 @@ def recover_allocation(lp: LinearProgram, z: np.ndarray) -> tuple[np.ndarray, fl
     seconds : float
         Time spent (building and solving the LP).
     """
-    import highspy
-
     start = time.perf_counter()
     lay = lp.layout
     env = lp.design.env
-    S, n = lay.S, lay.n
     Q = [np.clip(q, 0.0, 1.0) for q in interim_q(lp, z)]
+    f = [np.asarray(a.prior, dtype=float) for a in env.agents]
+    x = _transport(Q, f, tuple(lay.shape))
+    return x, time.perf_counter() - start
+
+
+def _transport(Q: list[np.ndarray], f: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    """The transportation LP of :func:`recover_allocation` for interim rules ``Q_i`` (T_i,) and
+    independent priors ``f_i``: ``x`` (S, n + 1), outcome 0 = unassigned."""
+    import highspy
+
+    S, n = math.prod(shape), len(shape)
     prof = np.arange(S)
-    own = np.unravel_index(prof, lay.shape)
-    joint = env.joint_prior.reshape(-1)
-    offs = np.concatenate([[0], np.cumsum(lay.shape)])
+    own = np.unravel_index(prof, shape)
+    joint = np.ones(())
+    for fi in f:
+        joint = np.multiply.outer(joint, fi)
+    joint = joint.reshape(-1)
+    offs = np.concatenate([[0], np.cumsum(shape)])
     m_def = int(offs[-1])
     # columns: y(s, i) at s·n + i, then slacks u+ (m_def), u− (m_def)
     N = S * n + 2 * m_def
     r_parts, c_parts, v_parts = [], [], []
     for i in range(n):
-        f = np.asarray(env.agents[i].prior, dtype=float)
         r_parts += [prof, S + offs[i] + own[i]]
         c_parts += [prof * n + i, prof * n + i]
-        v_parts += [np.ones(S), joint / f[own[i]]]
+        v_parts += [np.ones(S), joint / f[i][own[i]]]
     d = np.arange(m_def)
     r_parts += [S + d, S + d]
     c_parts += [S * n + d, S * n + m_def + d]
@@ -154,10 +221,10 @@ def recover_allocation(lp: LinearProgram, z: np.ndarray) -> tuple[np.ndarray, fl
     total = y.sum(axis=1)
     over = total > 1.0
     y[over] /= total[over, None]
-    x = np.empty((S, lay.K))
+    x = np.empty((S, n + 1))
     x[:, 1:] = y
     x[:, 0] = np.clip(1.0 - y.sum(axis=1), 0.0, 1.0)
-    return x, time.perf_counter() - start
+    return x
 
 
 # ---------------------------------------------------------------------------
@@ -328,14 +395,21 @@ def recover_allocation_levels(lp: LinearProgram, z: np.ndarray, tol: float = 1e-
     Returns None when a level's LP would exceed :data:`LEVEL_LP_LIMIT` sub-profiles
     (the caller then uses :func:`recover_allocation`).
     """
-    from .compile.border import border_slack
-
     start = time.perf_counter()
     lay = lp.layout
     env = lp.design.env
-    shape, n = tuple(lay.shape), lay.n
     Q = [np.clip(q, 0.0, 1.0) for q in interim_q(lp, z)]
     f = [np.asarray(a.prior, dtype=float) for a in env.agents]
+    x = _levels(Q, f, tuple(lay.shape), tol)
+    return None if x is None else (x, time.perf_counter() - start)
+
+
+def _levels(Q: list[np.ndarray], f: list[np.ndarray], shape: tuple[int, ...], tol: float = 1e-8) -> np.ndarray | None:
+    """The level-by-level construction of :func:`recover_allocation_levels` for interim rules ``Q_i``
+    nondecreasing in the type index: ``x`` (S, n + 1), or None when a level is too large."""
+    from .compile.border import border_slack
+
+    n = len(shape)
     D = border_slack(Q, f).reshape(-1)
     D[-1] = -np.inf
     ext = tuple(T + 1 for T in shape)
@@ -364,11 +438,11 @@ def recover_allocation_levels(lp: LinearProgram, z: np.ndarray, tol: float = 1e-
             return None
         solutions[k] = (members, _level_lp(members, below, f, Q, sub))
     # tabulate: each profile is served at the lowest level present
-    S = lay.S
+    S = math.prod(shape)
     prof = np.unravel_index(np.arange(S), shape)
     lv = np.stack([level[i][prof[i]] for i in range(n)], axis=1)
     low = lv.min(axis=1)
-    x = np.zeros((S, lay.K))
+    x = np.zeros((S, n + 1))
     for k, (members, y) in solutions.items():
         rows = np.flatnonzero(low == k)
         if rows.size == 0:
@@ -381,7 +455,7 @@ def recover_allocation_levels(lp: LinearProgram, z: np.ndarray, tol: float = 1e-
         sigma = np.ravel_multi_index(states, tuple(mem.size + 1 for mem in members))
         x[rows, 1:] = y[sigma]
     x[:, 0] = np.clip(1.0 - x[:, 1:].sum(axis=1), 0.0, 1.0)
-    return x, time.perf_counter() - start
+    return x
 
 
 def _level_lp(members, below, f, Q, sub) -> np.ndarray:

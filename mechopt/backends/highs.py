@@ -152,7 +152,8 @@ def _solve_once(h) -> tuple[str, bool]:
 
 
 def solve(lp: LinearProgram, time_limit: float | None = None, verbose: bool = False,
-          presolve: bool = True, scale: bool = True, warm: Any = None, **options: Any) -> SolveOutput:
+          presolve: bool = True, scale: bool = True, warm: Any = None, basis: Basis | None = None,
+          **options: Any) -> SolveOutput:
     """Solve with HiGHS and translate status, solution, duals and rays.
 
     Parameters
@@ -170,6 +171,11 @@ def solve(lp: LinearProgram, time_limit: float | None = None, verbose: bool = Fa
         Keep one HiGHS instance across consecutive solves (sweeps): when the scaled
         matrix is unchanged only costs and bounds are replaced and HiGHS starts from
         its last basis.
+    basis : Basis, optional
+        A starting basis for this LP (same columns and rows; e.g. the previous round of a
+        row-generation loop with the new rows basic): HiGHS hot-starts the simplex from it
+        (without presolve).  HiGHS can call a hot-started answer optimal when it is not
+        (HiGHS issue 3194), so a caller checks :func:`~mechopt.backends.base.kkt_residual`.
     **options
         Any other HiGHS option, by name. Without ``solver=``, LPs with more than
         150,000 nonzeros use the interior-point method with crossover (so bases and
@@ -202,6 +208,12 @@ def solve(lp: LinearProgram, time_limit: float | None = None, verbose: bool = Fa
         h = highspy.Highs()
         h.setOptionValue("output_flag", bool(verbose))
         h.passModel(highs_lp(*model[:6], offset=model[6], integer=model[7]))
+        if basis is not None and basis.col_status.size == lp.A.shape[1] and basis.row_status.size == lp.A.shape[0]:
+            hb = highspy.HighsBasis()
+            hb.col_status = [highspy.HighsBasisStatus(int(v)) for v in basis.col_status]
+            hb.row_status = [highspy.HighsBasisStatus(int(v)) for v in basis.row_status]
+            hb.valid = True
+            h.setBasis(hb)
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
     if not presolve:

@@ -30,7 +30,7 @@ families are then ``cumulative``, ``border``, ``ic``, ``ir``, ``budget``, and
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -40,7 +40,7 @@ import scipy.sparse as sp
 
 from ..design import Design
 from . import border as border_mod
-from . import budget, counts, envelope, ic, interim, ir, items, lottery, symmetry
+from . import budget, counts, envelope, ic, interim, ir, item_border, items, lottery, symmetry
 from .layout import Data, Layout, Rows, value_groups
 from .objective import objective_vector
 from .plan import Plan, make_plan
@@ -48,7 +48,7 @@ from .terms import pairs
 
 __all__ = ["LinearProgram", "Family", "Plan", "compile_design", "make_plan", "value_scale"]
 
-LABEL_KEYS = ("agent", "type", "report", "profile", "group", "threshold", "upper")
+LABEL_KEYS = ("agent", "type", "report", "profile", "group", "threshold", "upper", "item")
 
 
 @dataclass
@@ -191,6 +191,10 @@ class LinearProgram:
             for j, a in enumerate(env.agents):
                 labels = np.array(a.type_labels + [None], dtype=object)
                 df[a.name] = labels[np.where(thr >= 0, idx[j], -1)]
+        item = f.codes.get("item")
+        if item is not None and (item >= 0).any():
+            # per-item Border row (mechopt.compile.item_border): the item (1-based) it bounds
+            df["item"] = np.where(item >= 0, item + 1, 0)
         up = f.codes.get("upper")
         if up is not None and (up >= 0).any():
             # symmetric Border row (mechopt.compile.symmetry): every bidder's upper set starts at this type
@@ -296,6 +300,8 @@ def compile_design(
         return _compile_items(design, plan, exact, start)
     if plan.counts:  # identical agents, common outcomes: type counts (mechopt.compile.counts)
         return _compile_counts(design, plan, exact, start)
+    if plan.item_border:  # several agents, additive items: per-item reduced forms (mechopt.compile.item_border)
+        return _compile_item_border(design, plan, exact, start)
     sym = plan.symmetric  # identical bidders: one interim rule (mechopt.compile.symmetry)
     env_f = plan.payments == "envelope"  # DSIC single item: x only (mechopt.compile.envelope)
     lay = symmetry.layout(design) if sym else envelope.layout(design) if env_f else _layout(design, plan)
@@ -368,6 +374,34 @@ def _compile_items(design: Design, plan: Plan, exact: bool, start: float) -> Lin
         cx, offx = items.objective_vector(design, lay, dx, orb)
         lp.exact = {**_exact_triplets(bx), "c": cx, "offset": offx,
                     "lb": [Fraction(0)] * (lay.R * lay.K) + [None] * lay.R, "ub": [None] * N}
+    lp.build_seconds = time.perf_counter() - start
+    return lp
+
+
+def _compile_item_border(design: Design, plan: Plan, exact: bool, start: float) -> LinearProgram:
+    """The per-item reduced form: columns Q (per class, type, item) and P; rows from ``plan.item_cuts``
+    and ``plan.ic_pairs`` (initial ones when None)."""
+    env = design.env
+    st = plan.item_structure if plan.item_structure is not None else item_border.structure(
+        env, getattr(design, "symmetric", None) is not False)
+    cuts = plan.item_cuts if plan.item_cuts is not None else item_border.initial_cuts(env, st)
+    pairs_ = plan.ic_pairs if plan.ic_pairs else item_border.initial_pairs(env, st)
+    lay = item_border.layout(design, st)
+    blocks = item_border.build_rows(design, lay, st, cuts, pairs_, exact=False)
+    c, offset = item_border.objective_vector(design, lay, st, exact=False)
+    A, rhs, eq, families = _assemble(blocks, lay.n_cols)
+    N = lay.n_cols
+    lb, ub = np.full(N, -np.inf), np.full(N, np.inf)
+    lb[: lay.n_q], ub[: lay.n_q] = 0.0, 1.0
+    plan = replace(plan, item_structure=st, item_cuts=cuts, ic_pairs=pairs_)
+    lp = LinearProgram(design, A, rhs, eq, c, offset, lb, ub, np.zeros(N, dtype=bool), families, lay,
+                       plan.describe(design), plan=plan, scale=value_scale(design))
+    if exact:
+        bx = item_border.build_rows(design, lay, st, cuts, pairs_, exact=True)
+        cx, offx = item_border.objective_vector(design, lay, st, exact=True)
+        lp.exact = {**_exact_triplets(bx), "c": cx, "offset": offx,
+                    "lb": [Fraction(0)] * lay.n_q + [None] * (N - lay.n_q),
+                    "ub": [Fraction(1)] * lay.n_q + [None] * (N - lay.n_q)}
     lp.build_seconds = time.perf_counter() - start
     return lp
 

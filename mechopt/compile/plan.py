@@ -53,6 +53,10 @@ class Plan:
     counts : bool
         Identical agents with common outcomes: an anonymous mechanism on type counts
         (:mod:`mechopt.compile.counts`).
+    item_border : bool
+        Several agents, several items, additive values, BIC: per-item interim rules with
+        Border's inequalities (:mod:`mechopt.compile.item_border`); IC mode ``"item border"``,
+        generated IC pairs per class in ``ic_pairs``, generated Border rows in ``item_cuts``.
     item_symmetric : bool
         One multi-item buyer, items interchangeable: one lottery and payment per orbit of
         types (:mod:`mechopt.compile.items`); IC mode ``"item orbits"``, pairs in ``ic_pairs[0]``.
@@ -72,6 +76,9 @@ class Plan:
     item_symmetric: bool = False
     item_orbits: Any = field(default=None, compare=False)
     counts: bool = False
+    item_border: bool = False
+    item_cuts: Any = field(default=None, compare=False)
+    item_structure: Any = field(default=None, compare=False)
 
     @property
     def border(self) -> bool:
@@ -95,6 +102,8 @@ class Plan:
             return self.item_symmetric
         if name == "counts":
             return self.counts
+        if name == "item_border":
+            return self.item_border
         raise KeyError(f"unknown reduction {name!r}; choose one of {', '.join(REDUCTIONS)}")
 
     def with_cuts(self, cuts) -> Plan:
@@ -128,6 +137,14 @@ class Plan:
             if design.ic == "ex_post":
                 out["ex_post"] = ("ex_post = dsic (private values)" if env.is_private
                                   else "ex post rows, values at the true profile (interdependent values)")
+        if self.item_border:
+            st = self.item_structure
+            classes = len(st.reps) if st is not None else "?"
+            pairs = sum(len(t) for t, _ in self.ic_pairs.values()) if self.ic_pairs else 0
+            cuts = len(self.item_cuts) if self.item_cuts is not None else 0
+            out["allocation"] = "interim per item (Border)"
+            out["item_border"] = (f"{classes} interim rule(s) for {env.n_agents} agents; {cuts} Border rows and "
+                                  f"{pairs} IC pairs generated")
         if self.counts:
             out["counts"] = "anonymous: lotteries on type counts of identical agents"
         if self.item_symmetric:
@@ -215,6 +232,12 @@ def make_plan(
     reasons["item_symmetry"] = "switched off" if item_ok and not use_items else item_why
     if use_items:
         ic, interim = ("item orbits",) * env.n_agents if design.ic != "none" else (), True
+    ib_ok, ib_why = REDUCTIONS["item_border"].applies(design)
+    use_ib = ib_ok and interim and "item_border" not in off
+    reasons["item_border"] = ("switched off" if ib_ok and "item_border" in off
+                              else "payments are not interim" if ib_ok and not interim else ib_why)
+    if use_ib:
+        ic = ("item border",) * env.n_agents if design.ic != "none" else ()
     cnt_ok, cnt_why = REDUCTIONS["counts"].applies(design)
     use_counts = cnt_ok and "counts" not in off
     reasons["counts"] = "switched off" if cnt_ok and not use_counts else cnt_why
@@ -243,8 +266,9 @@ def make_plan(
         reasons["symmetry"] = sym_why
     payments = "envelope" if ic and ic[0] == "envelope" else "interim" if interim else "ex_post"
     plan = Plan(ic=ic, payments=payments,
-                allocation="Border" if use_border else "ex post", reasons=reasons, disabled=tuple(sorted(off)),
-                symmetric=use_sym, item_symmetric=use_items, counts=use_counts)
+                allocation="Border" if use_border else "per-item Border" if use_ib else "ex post", reasons=reasons,
+                disabled=tuple(sorted(off)), symmetric=use_sym, item_symmetric=use_items, counts=use_counts,
+                item_border=use_ib)
     if ic_pairs:
         plan = plan.with_pairs(ic_pairs)
     return plan

@@ -41,6 +41,10 @@ item symmetry        one multi-item buyer whose types, prior and values are
                      invariant under permuting items: averaging over item
                      permutations gives an item-symmetric optimum; one lottery per
                      orbit of types; see :mod:`mechopt.compile.items`
+item border          several agents, additive items, BIC, independent prior:
+                     per-item interim rules are implementable iff Border's
+                     inequalities hold item by item (items drawn independently
+                     combine them); see :mod:`mechopt.compile.item_border`
 counts               identical agents, common outcomes (public project): an
                      average over permutations is anonymous, so lotteries live on
                      the C(n+T−1, n) type-count vectors; see
@@ -64,6 +68,7 @@ from typing import TYPE_CHECKING
 from . import border as border_mod
 from . import counts as counts_mod
 from . import envelope as envelope_mod
+from . import item_border as item_border_mod
 from . import items as items_mod
 from . import symmetry as symmetry_mod
 from .generation import full_ic_rows
@@ -74,7 +79,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Reduction", "AdjacentIC", "InterimPayments", "BorderReducedForm", "GeneratedIC", "Symmetry", "Envelope",
-    "ItemSymmetry", "Counts",
+    "ItemSymmetry", "Counts", "ItemBorder",
     "REDUCTIONS", "FALLBACK_ORDER", "GENERATION_THRESHOLD",
 ]
 
@@ -234,11 +239,22 @@ class Counts(Reduction):
         return counts_mod.applies(design)
 
 
+@dataclass(frozen=True)
+class ItemBorder(Reduction):
+    """Several agents, additive items, BIC: per-item interim rules with Border's inequalities."""
+
+    name: str = "item_border"
+    description: str = "per-item interim rules with Border's inequalities (several agents, additive items, BIC)"
+
+    def applies(self, design: Design, **context) -> tuple[bool, str]:
+        return item_border_mod.applies(design)
+
+
 REDUCTIONS = {r.name: r for r in (AdjacentIC(), InterimPayments(), BorderReducedForm(), GeneratedIC(), Symmetry(),
-                                   Envelope(), ItemSymmetry(), Counts())}
+                                   Envelope(), ItemSymmetry(), Counts(), ItemBorder())}
 # Dropped in this order when the verifier rejects a reduced answer: the symmetry reductions and
 # the envelope first, the Border reduced form next (its recovery is the most sensitive to
 # tolerances), then generated IC rows, then adjacent IC, then interim payments.
-FALLBACK_ORDER = ("symmetry", "item_symmetry", "counts", "envelope", "border", "generated_ic", "adjacent_ic",
+FALLBACK_ORDER = ("symmetry", "item_symmetry", "counts", "item_border", "envelope", "border", "generated_ic", "adjacent_ic",
                   "interim_payments")
 
