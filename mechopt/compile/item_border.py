@@ -283,19 +283,25 @@ def build_rows(design: Design, lay: ItemBorderLayout, st: Structure, cuts, pairs
     out = []
     fam = Rows("border", data)
     if cuts:
-        rhs = []
-        for cut in cuts:
-            stay = one
-            for i, S in enumerate(cut.sets):
-                f = _marg(env, i, exact)
-                stay = stay * (one - (sum(f[S].tolist(), Fraction(0)) if exact else float(f[S].sum())))
-            rhs.append(stay - one)
-        local = fam.new(len(cuts), np.array(rhs, dtype=object if exact else float), equality=False,
-                        item=np.array([c.j for c in cuts]))
-        for r, cut in zip(local.tolist(), cuts):
-            for i, S in enumerate(cut.sets):
-                if S.size:
-                    fam.terms(np.full(S.size, r), lay.qcol(i, S, cut.j), -_marg(env, i, exact)[S])
+        items_ = np.array([c.j for c in cuts])
+        stay = [one] * len(cuts) if exact else np.ones(len(cuts))
+        local = np.arange(len(cuts))
+        parts = []
+        for i in range(n):
+            f = _marg(env, i, exact)
+            sizes = np.array([c.sets[i].size for c in cuts])
+            types = np.concatenate([c.sets[i] for c in cuts]).astype(np.int64)
+            rows_ = np.repeat(local, sizes)
+            if exact:
+                mass = [sum(f[c.sets[i]].tolist(), Fraction(0)) for c in cuts]
+                stay = [a * (one - b) for a, b in zip(stay, mass)]
+            else:
+                stay = stay * (1.0 - np.bincount(rows_, weights=f[types], minlength=len(cuts)))
+            parts.append((rows_, lay.qcol(i, types, np.repeat(items_, sizes)), -f[types]))
+        rhs = np.array([v - one for v in stay], dtype=object) if exact else stay - 1.0
+        local = fam.new(len(cuts), rhs, equality=False, item=items_)
+        for rows_, cols_, vals_ in parts:
+            fam.terms(local[rows_], cols_, vals_)
     out.append(fam)
     W = st.w if exact else st.wf
     if design.ic != "none":
@@ -424,7 +430,7 @@ def border_slack(q: list[np.ndarray], marg: list[np.ndarray]) -> tuple[np.ndarra
 
 
 def separate(Q: list[np.ndarray], marg: list[np.ndarray], st: Structure, tol: float,
-             limit: int = 500) -> tuple[list[Cut], float]:
+             limit: int = 100) -> tuple[list[Cut], float]:
     """Violated Border inequalities of every item: ``(cuts, worst violation)``.
 
     Enumerates every prefix profile of every item (exact separation, see the module
