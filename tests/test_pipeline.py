@@ -52,8 +52,13 @@ def agents(draw, n: int, scalar: bool = True, zero_mass: bool = True):
 @hs.composite
 def builder_designs(draw):
     kind = draw(hs.sampled_from(["single_item", "bilateral_trade", "partnership", "public_project", "table",
-                                 "auction"]))
+                                 "auction", "items"]))
     event(f"builder {kind}")
+    if kind == "items":  # several bidders, additive items, BIC: where the per-item reduced form applies
+        env = mo.multi_item(draw(agents(draw(hs.integers(2, 3)), zero_mass=False)), items=2)
+        return mo.Design(env, ic="bic", ir=draw(hs.sampled_from(["interim", "ex_ante"])),
+                         budget=draw(hs.sampled_from(["none", "ex_ante", "exact"])),
+                         objective=draw(hs.sampled_from(["revenue", "welfare", "gains"])))
     if kind == "auction":  # single-item BIC auctions: where the Border reduced form applies
         env = mo.single_item(draw(agents(draw(hs.integers(1, 2)), zero_mass=False)))
         return mo.Design(env, ic="bic", ir=draw(hs.sampled_from(["interim", "ex_ante"])),
@@ -96,7 +101,7 @@ def test_reductions_never_change_status_or_optimum(design):
     on = design.solve()
     off = design.solve(reductions=False)
     plan = on.lp.plan
-    for name in ("border", "interim_payments", "adjacent_ic", "symmetry", "counts", "envelope"):
+    for name in ("border", "interim_payments", "adjacent_ic", "symmetry", "counts", "envelope", "item_border"):
         if plan.uses(name):
             event(f"reduction {name}")
     event(f"status {on.status}")
