@@ -72,8 +72,8 @@ MAX_TABLE = {"ex post": 2_000_000, "Border": 5_000_000, "per-item Border": 5_000
 
 
 ITEM_CUTS = 20_000  # violated (representative, report) IC pairs added per round at most
-MAX_GAINS = 200_000_000
-KKT_TOL = 1e-7  # relative KKT residual a hot-started optimum must meet  # entries of the gain array of plain IC generation (see _too_large)
+MAX_GAINS = 200_000_000  # entries of the gain array of plain IC generation (see _too_large)
+KKT_TOL = 1e-7  # relative KKT residual a hot-started optimum must meet
 
 
 def _too_large(design: Design, plan: Plan) -> str:
@@ -557,11 +557,7 @@ def _carry_basis(old: LinearProgram, basis, new: LinearProgram):
         part = basis.row_status[fam.start: fam.stop]
         if fam.name == "ic":  # pairs are kept sorted per agent: match (agent, type, report)
             big = int(max(new.design.env.shape)) + 1
-
-            def key(f):
-                return (f.codes["agent"] * big + f.codes["type"]) * big + f.codes["report"]
-
-            k_old, k_new = key(fam), key(nf)
+            k_old, k_new = (_pair_key(f, big) for f in (fam, nf))
             order = np.argsort(k_new, kind="stable")
             pos = np.searchsorted(k_new[order], k_old)
             if np.any(pos >= k_new.size) or np.any(k_new[order][np.minimum(pos, k_new.size - 1)] != k_old):
@@ -572,6 +568,11 @@ def _carry_basis(old: LinearProgram, basis, new: LinearProgram):
         else:
             return None
     return Basis(basis.col_status.copy(), rows)
+
+
+def _pair_key(fam, big: int) -> np.ndarray:
+    """One integer per IC row: (agent, type, report)."""
+    return (fam.codes["agent"] * big + fam.codes["type"]) * big + fam.codes["report"]
 
 
 def _rejection(verification: dict) -> str:

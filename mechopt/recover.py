@@ -22,7 +22,8 @@ from .backends.highs import highs_lp
 if TYPE_CHECKING:  # pragma: no cover
     from .compile import LinearProgram
 
-__all__ = ["mechanism_arrays", "single_item_allocation", "item_allocation", "recover_allocation", "recover_allocation_levels", "interim_q", "balanced_payments",
+__all__ = ["mechanism_arrays", "single_item_allocation", "item_allocation", "recover_allocation",
+           "recover_allocation_levels", "interim_q", "balanced_payments",
            "symmetric_rule", "hierarchical_tree", "count_rule"]
 
 LEVELS_ABOVE = 20_000  # profiles above which the Border recovery goes level by level

@@ -269,7 +269,8 @@ def test_random_designs_match_the_plain_lp(seed):
         pts = np.sort(rng.choice(np.arange(0, 7), size=T, replace=False))
         w = rng.integers(1, 5, size=T)
         bidders.append(mo.Agent(f"b{i}", [Fraction(int(v), 4) for v in pts],
-                                prior=[Fraction(int(v), int(w.sum())) for v in w], outside=Fraction(int(rng.integers(0, 2)), 4)))
+                                prior=[Fraction(int(v), int(w.sum())) for v in w],
+                                outside=Fraction(int(rng.integers(0, 2)), 4)))
     env = mo.multi_item(bidders, items=2)
     ir = str(rng.choice(["interim", "ex_ante"]))
     budget = str(rng.choice(["none", "ex_ante", "exact"]))

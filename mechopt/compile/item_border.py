@@ -318,7 +318,7 @@ def build_rows(design: Design, lay: ItemBorderLayout, st: Structure, cuts, pairs
         out.append(fam)
     if design.ir != "none":
         fam = Rows("ir", data)
-        for c, i in enumerate(st.reps):
+        for i in st.reps:
             T = env.shape[i]
             t = np.arange(T)
             U = data.U[i]

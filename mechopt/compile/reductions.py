@@ -255,6 +255,6 @@ REDUCTIONS = {r.name: r for r in (AdjacentIC(), InterimPayments(), BorderReduced
 # Dropped in this order when the verifier rejects a reduced answer: the symmetry reductions and
 # the envelope first, the Border reduced form next (its recovery is the most sensitive to
 # tolerances), then generated IC rows, then adjacent IC, then interim payments.
-FALLBACK_ORDER = ("symmetry", "item_symmetry", "counts", "item_border", "envelope", "border", "generated_ic", "adjacent_ic",
-                  "interim_payments")
+FALLBACK_ORDER = ("symmetry", "item_symmetry", "counts", "item_border", "envelope", "border", "generated_ic",
+                  "adjacent_ic", "interim_payments")
 
