@@ -157,10 +157,9 @@ def solve(
     try:
         # exact answers keep ex post payments under an exact / no-deficit budget (the balanced
         # payments of the interim reduction are rebuilt in floats only); the cvxpy model reads ex
-        # post payment columns: no envelope formulation there; the type-count LP has no exact
-        # twin: not when an exact certificate or answer is asked for
+        # post payment columns: no envelope formulation there
         off = (("interim_payments",) if exact and design.budget in ("exact", "ex_post") else ()) \
-            + (("envelope",) if backend == "cvxpy" else ()) + (("counts",) if certify or exact else ())
+            + (("envelope",) if backend == "cvxpy" else ())
         plan = make_plan(design, reductions=reductions, border=border, disabled=off)
         big = _too_large(design, plan)
         if big:
