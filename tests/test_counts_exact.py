@@ -281,3 +281,26 @@ def test_eight_citizens_efficient_is_infeasible_with_an_exact_certificate():
     assert cert.verify(exact=True) and cert.exact
     seconds = time.perf_counter() - start
     assert seconds < 120, seconds  # measured: see docs/internals.md
+
+
+@pytest.mark.parametrize("types, prior, cost", [(*UNIFORM3, F(5, 4)), (*SKEWED4, F(4, 3))])
+def test_farkas_weights_with_lottery_rows_eliminated(small_counts, types, prior, cost):
+    """Without a dual ray (HiGHS's interior point gives none on the large case), the Farkas weights come from
+    the small LP over the non-lottery rows; at welfare ties (cost 4/3 with types in thirds) some lotteries
+    keep their own unknown.  The weights pass the exact check, and the check still rejects a broken copy."""
+    from mechopt.certificates.build import farkas_weights
+
+    env = project(types, prior, 3, cost)
+    design = mo.Design(env, ic="bic", ir="interim", budget="ex_ante", allocation="efficient")
+    lp = compile_design(design, plan=design.solve().lp.plan)
+    model = ExactModel(lp)
+    y, info = farkas_weights(model, None)
+    assert "lottery rows eliminated" in info["method"], info
+    check = model.check_farkas(y)
+    assert check.ok and check.numbers["yb"] > 0
+    L = lp.family("lottery")
+    ties = sum(1 for m in lp.count_vectors.tolist() if sum(k * t for k, t in zip(m, types)) == cost)
+    assert (f"{L.size - ties} of {L.size} lottery rows eliminated") in info["method"]
+    broken = y.copy()
+    broken[L.start] += 1
+    assert not model.check_farkas(broken).ok
