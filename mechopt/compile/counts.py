@@ -37,6 +37,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.special import gammaln
 
 from . import ic as ic_mod
 from . import ir as ir_mod
@@ -114,7 +115,7 @@ def multinomial(counts: np.ndarray, f: np.ndarray) -> np.ndarray:
     if np.asarray(f).dtype == object:
         return _multinomial_exact(counts, f)
     n = int(counts[0].sum())
-    logw = (math.lgamma(n + 1) - np.sum([[math.lgamma(c + 1) for c in row] for row in counts.tolist()], axis=1)
+    logw = (math.lgamma(n + 1) - gammaln(counts + 1.0).sum(axis=1)
             + counts @ np.log(np.where(f > 0, f, 1.0)))
     w = np.exp(logw)
     w[(counts[:, f <= 0] > 0).any(axis=1)] = 0.0
@@ -148,6 +149,15 @@ def _multinomial_exact(counts: np.ndarray, f: np.ndarray) -> np.ndarray:
 def row_positions(table: np.ndarray, queries: np.ndarray) -> np.ndarray:
     """Row of ``table`` (M, T) equal to each row of ``queries`` (Q, T); −1 where none (no integer overflow)."""
     both = np.concatenate([table, queries])
+    base = int(both.max(initial=0)) + 1
+    if both.size and both.min() >= 0 and base ** both.shape[1] < 2**62:  # mixed-radix keys fit in int64
+        key = both @ (base ** np.arange(both.shape[1], dtype=np.int64))
+        tk, qk = key[: table.shape[0]], key[table.shape[0]:]
+        if tk.size == 0:
+            return np.full(qk.size, -1)
+        order = np.argsort(tk, kind="stable")
+        at = np.minimum(np.searchsorted(tk[order], qk), tk.size - 1)
+        return np.where(tk[order][at] == qk, order[at], -1)
     _, inv = np.unique(both, axis=0, return_inverse=True)
     inv = inv.reshape(-1)
     pos = np.full(inv.max() + 1, -1)
