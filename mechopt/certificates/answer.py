@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import SpecError
-from .build import unbounded_pair
+from .build import _farkas_lottery, unbounded_pair
 from .certificate import Certificate
 from .linalg import dot, reconstruct
 from .model import ExactModel
@@ -184,9 +184,11 @@ def exact_result(result: Result, rebuild: Callable[[Any, Any], Result], max_pivo
     stats = dict(out.stats)
     cert = None
     if float_status == "infeasible":
-        y = _rounded_ray(model, out.dual_ray)
+        y, how = _rounded_ray(model, out.dual_ray), "HiGHS dual ray, rounded to rationals"
+        if y is None:  # no usable ray (interior point gives none): the lottery-eliminated Farkas LP, if it applies
+            y, how = _farkas_lottery(model)
         if y is not None:
-            cert = Certificate("infeasibility", model, y=y, method="HiGHS dual ray, rounded to rationals")
+            cert = Certificate("infeasibility", model, y=y, method=how)
     elif float_status == "unbounded":
         z, d, info = unbounded_pair(model, out.primal_ray, lp)
         if z is not None and d is not None:
