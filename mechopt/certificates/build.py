@@ -10,7 +10,11 @@ Infeasibility (:func:`farkas_weights`), in order of cost:
 2. the **support LP**: on the rows the float ray uses (``|y_r| > tol``), find y
    with ``Aᵀy`` compatible with the bounds and normalized right-hand side 1,
    by HiGHS; its optimal *basis* is re-solved exactly (:mod:`.linalg`);
-3. the same **Farkas LP** on all rows (when there is no ray, or the support
+3. the **lottery-eliminated Farkas LP**: when most lotteries allow one outcome
+   (efficiency as column bounds, as in the type-count LP), their rows' weights
+   are linear in the others' and only those unknowns remain
+   (:func:`_farkas_lottery`; 8 citizens × 11 types: 43 unknowns instead of 43,801);
+4. the same **Farkas LP** on all rows (when there is no ray, or the support
    was too small).
 
 Optimality (:func:`optimal_pair`): HiGHS's optimal basis is re-solved exactly
