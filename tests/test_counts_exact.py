@@ -178,11 +178,13 @@ def test_count_lp_equals_plain_lp_on_random_designs(n, T, data):
     types = sorted(set(data.draw(st.lists(st.integers(0, 8), min_size=T, max_size=T, unique=True))))
     types = [F(t, 4) for t in types]
     cost = F(data.draw(st.integers(0, 8 * n)), 4)  # multiples of 1/4: welfare ties happen
-    kw = dict(ic=data.draw(st.sampled_from(["bic", "none"])),
-              ir=data.draw(st.sampled_from(["interim", "ex_ante", "none"])),
-              budget=data.draw(st.sampled_from(["ex_ante", "none"])),
+    kw = dict(ic=data.draw(st.sampled_from(["bic", "bic", "none"])),
+              ir=data.draw(st.sampled_from(["interim", "interim", "ex_ante", "none"])),
+              budget=data.draw(st.sampled_from(["ex_ante", "ex_ante", "none"])),
               allocation=data.draw(st.sampled_from(["free", "efficient"])),
               objective=data.draw(st.sampled_from(["revenue", "welfare", "utility", "gains", "feasibility"])))
+    if data.draw(st.booleans()):  # the efficient-provision problem: often infeasible
+        kw.update(ic="bic", ir="interim", budget="ex_ante", allocation="efficient")
     if kw["objective"] in ("revenue", "welfare", "utility") and kw["ir"] == "none" and kw["budget"] == "none":
         kw["budget"] = "ex_ante"  # keep most designs bounded
     old = counts.MIN_PROFILES
