@@ -329,7 +329,7 @@ def _compile_counts(design: Design, plan: Plan, exact: bool, start: float) -> Li
     groups = value_groups(env.values_exact[0])
     lay = counts.layout(design, cnt, groups)
     adjacent = bool(plan.ic) and plan.ic[0] == "adjacent"
-    data = counts.data(design, exact=False)
+    data = counts.count_data(design, exact=False)
     blocks = counts.build_rows(design, lay, data, cnt, groups, adjacent=adjacent)
     c, offset = counts.objective_vector(design, lay, data, cnt, groups)
     A, rhs, eq, families = _assemble(blocks, lay.n_cols)
@@ -342,7 +342,7 @@ def _compile_counts(design: Design, plan: Plan, exact: bool, start: float) -> Li
                        plan.describe(design), plan=plan, scale=value_scale(design))
     lp.count_vectors = cnt
     if exact:
-        dx = counts.data(design, exact=True)
+        dx = counts.count_data(design, exact=True)
         bx = counts.build_rows(design, lay, dx, cnt, groups, adjacent=adjacent)
         cx, offx = counts.objective_vector(design, lay, dx, cnt, groups)
         ubx: list[Fraction | None] = [None] * N

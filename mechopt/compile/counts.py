@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..design import Design
 
 __all__ = ["applies", "count_vectors", "multinomial", "row_positions", "CountLayout", "layout", "build_rows",
-           "objective_vector", "inefficient", "interim_weights", "data",
+           "objective_vector", "inefficient", "interim_weights", "count_data",
            "MIN_PROFILES", "MAX_COUNTS"]
 
 MIN_PROFILES = 20_000
@@ -191,7 +191,7 @@ def layout(design: Design, counts: np.ndarray, groups) -> CountLayout:
                        M=counts.shape[0])
 
 
-def data(design: Design, exact: bool) -> Data:
+def count_data(design: Design, exact: bool) -> Data:
     """The numbers the count LP reads, float64 or exact, without the joint prior over Tⁿ profiles."""
     env = design.env
     if exact:
