@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import SpecError
-from .build import _farkas_lottery, unbounded_pair
+from .build import farkas_lottery, unbounded_pair
 from .certificate import Certificate
 from .linalg import dot, reconstruct
 from .model import ExactModel
@@ -96,9 +96,7 @@ def _floats(v: np.ndarray | None) -> np.ndarray | None:
     return None if v is None else np.array([float(a) for a in v], dtype=float)
 
 
-def _mechanism(lp, z: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-    if lp.plan.counts:
-        return _count_tables(lp, _count_rule(lp, z))
+def _mechanism(lp, z: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
     lay = lp.layout
     x = z[lay.x0: lay.x0 + lay.S * lay.K].reshape(lay.S, lay.K) if lay.ex_post_x else None
     p = np.empty((lay.S, lay.n), dtype=object)
@@ -120,7 +118,7 @@ def _count_rule(lp, z: np.ndarray):
     return CountRule(lay.n, prior, cnt, z[: lay.M * lay.K].reshape(lay.M, lay.K), z[lay.P0[0]: lay.P0[0] + T])
 
 
-def _count_tables(lp, rule) -> tuple[np.ndarray | None, np.ndarray | None]:
+def _count_tables(rule) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Exact profile tables ``x`` (S, K), ``p`` (S, n) of an anonymous rule; None when the float
     mechanism is not tabulated either (``rule.fits_table``)."""
     if not rule.fits_table:
@@ -186,7 +184,7 @@ def exact_result(result: Result, rebuild: Callable[[Any, Any], Result], max_pivo
     if float_status == "infeasible":
         y, how = _rounded_ray(model, out.dual_ray), "HiGHS dual ray, rounded to rationals"
         if y is None:  # no usable ray (interior point gives none): the lottery-eliminated Farkas LP, if it applies
-            y, how = _farkas_lottery(model)
+            y, how = farkas_lottery(model)
         if y is not None:
             cert = Certificate("infeasibility", model, y=y, method=how)
     elif float_status == "unbounded":
@@ -229,9 +227,9 @@ def exact_result(result: Result, rebuild: Callable[[Any, Any], Result], max_pivo
     x = p = rule = None
     objective = None
     if kind == "optimal":
-        x, p = _mechanism(lp, z)
-        objective = dot(model.c, z) + model.offset
         rule = _count_rule(lp, z) if lp.plan.counts else None
+        x, p = _mechanism(lp, z) if rule is None else _count_tables(rule)
+        objective = dot(model.c, z) + model.offset
     new.exact = ExactAnswer(kind, objective, x, p, z if kind != "infeasible" else None, cert, float_status,
                             cert.method, seconds, rule)
     if kind != float_status:

@@ -13,7 +13,7 @@ Infeasibility (:func:`farkas_weights`), in order of cost:
 3. the **lottery-eliminated Farkas LP**: when most lotteries allow one outcome
    (efficiency as column bounds, as in the type-count LP), their rows' weights
    are linear in the others' and only those unknowns remain
-   (:func:`_farkas_lottery`; 8 citizens × 11 types: 43 unknowns instead of 43,801);
+   (:func:`farkas_lottery`; 8 citizens × 11 types: 43 unknowns instead of 43,801);
 4. the same **Farkas LP** on all rows (when there is no ray, or the support
    was too small).
 
@@ -183,7 +183,7 @@ def farkas_weights(
                 info["method"] = f"support LP on {support.size} rows of the dual ray, basis solved exactly ({how})"
                 return _normalize_max(y), info
             info["attempts"].append(f"support LP ({support.size} rows): {how}")
-    y, how = _farkas_lottery(model)
+    y, how = farkas_lottery(model)
     if y is not None:
         info["method"] = how
         return _normalize_max(y), info
@@ -204,7 +204,7 @@ def farkas_weights(
     return None, info
 
 
-def _farkas_lottery(model: ExactModel) -> tuple[np.ndarray | None, str]:
+def farkas_lottery(model: ExactModel) -> tuple[np.ndarray | None, str]:
     """Farkas weights with the lottery rows eliminated (most lotteries have one allowed outcome).
 
     Lottery rows ``Σ_{j∈ℓ} x_j = 1`` (x ≥ 0, ``ub`` None or 0: outcomes ruled out by efficiency
@@ -546,4 +546,4 @@ def feasible_point(model: ExactModel, lp) -> tuple[np.ndarray | None, str]:
     return z, f"basis of the feasibility problem, solved exactly ({how})"
 
 
-__all__ = ["farkas_weights", "optimal_pair", "unbounded_pair", "feasible_point", "fractions"]
+__all__ = ["farkas_weights", "farkas_lottery", "optimal_pair", "unbounded_pair", "feasible_point", "fractions"]
