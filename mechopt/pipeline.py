@@ -159,11 +159,10 @@ def solve(
     try:
         # exact answers keep ex post payments under an exact / no-deficit budget (the balanced
         # payments of the interim reduction are rebuilt in floats only); the cvxpy model reads ex
-        # post payment columns: no envelope formulation there; the type-count LP has no exact
-        # twin: not when an exact certificate or answer is asked for; the per-item reduced form
-        # generates rows and recovers its allocation in floats: highs only, not for certificates
+        # post payment columns: no envelope formulation there; the per-item reduced form generates
+        # rows and recovers its allocation in floats: highs only, not for certificates
         off = (("interim_payments",) if exact and design.budget in ("exact", "ex_post") else ()) \
-            + (("envelope",) if backend == "cvxpy" else ()) + (("counts",) if certify or exact else ()) \
+            + (("envelope",) if backend == "cvxpy" else ()) \
             + (("item_border",) if certify or exact or backend != "highs" else ())
         plan = make_plan(design, reductions=reductions, border=border, disabled=off)
         big = _too_large(design, plan)

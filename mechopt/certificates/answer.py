@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import SpecError
-from .build import unbounded_pair
+from .build import farkas_lottery, unbounded_pair
 from .certificate import Certificate
 from .linalg import dot, reconstruct
 from .model import ExactModel
@@ -60,9 +60,11 @@ class ExactAnswer:
     objective : Fraction or None
         Optimal value (offset included), exactly.
     x : object ndarray (S, K) or None
-        Exact allocation: ``x[s, k]`` probability of outcome k at profile s.
+        Exact allocation: ``x[s, k]`` probability of outcome k at profile s.  None under
+        the type-count formulation when the profile table does not fit (``rule`` then
+        holds the exact mechanism).
     p : object ndarray (S, n) or None
-        Exact payments ``p[s, i]`` paid by agent i at profile s.
+        Exact payments ``p[s, i]`` paid by agent i at profile s (None as ``x``).
     z : object ndarray (N,) or None
         Exact LP point (optimal, unbounded).
     certificate : Certificate or None
@@ -73,6 +75,9 @@ class ExactAnswer:
         How the answer was obtained (pivots made by the exact repair, …).
     seconds : float
         Time spent on the exact stage.
+    rule : CountRule or None
+        Type-count formulation (:mod:`mechopt.compile.counts`): the exact anonymous rule,
+        lotteries ``x(m, k)`` per count vector and interim payments ``P(t)`` as Fractions.
     """
 
     status: str
@@ -84,6 +89,7 @@ class ExactAnswer:
     float_status: str
     method: str
     seconds: float
+    rule: Any = None
 
 
 def _floats(v: np.ndarray | None) -> np.ndarray | None:
@@ -97,6 +103,27 @@ def _mechanism(lp, z: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
     for i in range(lay.n):
         p[:, i] = z[lay.pcol(np.arange(lay.S), i)]
     return x, p
+
+
+def _count_rule(lp, z: np.ndarray):
+    """The exact anonymous rule of a type-count LP point: ``x(m, k)`` and ``P(t)`` as Fractions."""
+    from ..compile.counts import count_vectors
+    from ..rules import CountRule
+
+    lay = lp.layout
+    T = lay.shape[0]
+    cnt = getattr(lp, "count_vectors", None)
+    cnt = count_vectors(lay.n, T) if cnt is None else cnt
+    prior = np.asarray(lp.design.env.agents[0].prior_exact, dtype=object)
+    return CountRule(lay.n, prior, cnt, z[: lay.M * lay.K].reshape(lay.M, lay.K), z[lay.P0[0]: lay.P0[0] + T])
+
+
+def _count_tables(rule) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Exact profile tables ``x`` (S, K), ``p`` (S, n) of an anonymous rule; None when the float
+    mechanism is not tabulated either (``rule.fits_table``)."""
+    if not rule.fits_table:
+        return None, None
+    return rule.tabulate()
 
 
 def _rounded_ray(model: ExactModel, ray: np.ndarray | None) -> np.ndarray | None:
@@ -155,9 +182,11 @@ def exact_result(result: Result, rebuild: Callable[[Any, Any], Result], max_pivo
     stats = dict(out.stats)
     cert = None
     if float_status == "infeasible":
-        y = _rounded_ray(model, out.dual_ray)
+        y, how = _rounded_ray(model, out.dual_ray), "HiGHS dual ray, rounded to rationals"
+        if y is None:  # no usable ray (interior point gives none): the lottery-eliminated Farkas LP, if it applies
+            y, how = farkas_lottery(model)
         if y is not None:
-            cert = Certificate("infeasibility", model, y=y, method="HiGHS dual ray, rounded to rationals")
+            cert = Certificate("infeasibility", model, y=y, method=how)
     elif float_status == "unbounded":
         z, d, info = unbounded_pair(model, out.primal_ray, lp)
         if z is not None and d is not None:
@@ -195,13 +224,18 @@ def exact_result(result: Result, rebuild: Callable[[Any, Any], Result], max_pivo
     new = rebuild(lp, new_out)
     new.certify = True
     new._certificate = cert
-    x = p = None
+    x = p = rule = None
     objective = None
     if kind == "optimal":
-        x, p = _mechanism(lp, z)
+        rule = _count_rule(lp, z) if lp.plan.counts else None
+        x, p = _mechanism(lp, z) if rule is None else _count_tables(rule)
         objective = dot(model.c, z) + model.offset
     new.exact = ExactAnswer(kind, objective, x, p, z if kind != "infeasible" else None, cert, float_status,
-                            cert.method, seconds)
+                            cert.method, seconds, rule)
     if kind != float_status:
         new.message = f"exact arithmetic: {kind} (the float solver said {float_status})"
+    elif rule is not None and x is None:
+        new.message = (f"exact optimum on type counts: the {rule.n_profiles:.3g}-profile table is too large for "
+                       "result.exact.x / .p; result.exact.rule is the exact anonymous rule (x per count vector, "
+                       "interim payments P(t))")
     return new

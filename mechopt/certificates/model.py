@@ -213,6 +213,8 @@ class ExactModel:
 
     def row_labels(self, family: str, local: np.ndarray) -> list[str]:
         """Readable labels of some rows of one family."""
+        if family == "lottery" and self.lp.plan.counts:  # type-count LP: one lottery per count vector
+            return [f"at counts {self.counts_text(int(m))}" for m in np.asarray(local, dtype=np.int64)]
         df = self.lp.labels(family).iloc[np.asarray(local, dtype=np.int64)]
         exact = self._exact_types()
         agents = set(self.lp.design.env.names)
@@ -251,6 +253,16 @@ class ExactModel:
         a = self.lp.design.env.agents[agent_index]
         return _num(a.types_exact[t])
 
+    def counts_text(self, m: int) -> str:
+        """Count vector m of the type-count LP (:mod:`mechopt.compile.counts`) as ``{type: agents}``."""
+        cnt = getattr(self.lp, "count_vectors", None)
+        if cnt is None:
+            from ..compile.counts import count_vectors
+
+            cnt = self.lp.count_vectors = count_vectors(self.lp.layout.n, self.lp.layout.shape[0])
+        row = cnt[m]
+        return "{" + ", ".join(f"{self.type_text(0, t)}: {int(row[t])}" for t in np.flatnonzero(row)) + "}"
+
     def col_label(self, j: int) -> str:
         block, text = self.col_labels(np.array([j]))
         return f"{block[0]}[{text[0]}]"
@@ -265,7 +277,8 @@ class ExactModel:
             k = int(j - a)
             if name == "x":
                 s, o = divmod(k, lay.K)
-                texts.append(f"{_profile(env, s)}: {env.outcomes[o]}")
+                where = f"counts {self.counts_text(s)}" if self.lp.plan.counts else _profile(env, s)
+                texts.append(f"{where}: {env.outcomes[o]}")
                 blocks[n] = "allocation"
             elif name == "p":
                 s, i = divmod(k, lay.n)

@@ -328,27 +328,34 @@ def compile_design(
 
 
 def _compile_counts(design: Design, plan: Plan, exact: bool, start: float) -> LinearProgram:
-    """The anonymous LP on type counts (float only)."""
-    if exact:
-        from ..errors import SpecError
-
-        raise SpecError("exact certificates are not available for the type-count formulation; "
-                        "solve with symmetric=False on a smaller grid")
+    """The anonymous LP on type counts; ``exact=True`` adds its exact twin (same rows, same order,
+    Fraction coefficients; efficiency as exact column bounds ``ub = 0``)."""
     env = design.env
     cnt = counts.count_vectors(env.n_agents, env.shape[0])
     groups = value_groups(env.values_exact[0])
     lay = counts.layout(design, cnt, groups)
-    data = Data(False, list(env.values), env.cost, list(env.outside), np.empty(0), [a.prior for a in env.agents])
-    blocks = counts.build_rows(design, lay, data, cnt, groups, adjacent=bool(plan.ic) and plan.ic[0] == "adjacent")
+    adjacent = bool(plan.ic) and plan.ic[0] == "adjacent"
+    data = counts.count_data(design, exact=False)
+    blocks = counts.build_rows(design, lay, data, cnt, groups, adjacent=adjacent)
     c, offset = counts.objective_vector(design, lay, data, cnt, groups)
     A, rhs, eq, families = _assemble(blocks, lay.n_cols)
-    N = lay.n_cols
+    N, MK = lay.n_cols, lay.M * lay.K
+    off = np.flatnonzero(counts.inefficient(design, cnt).ravel())  # decided exactly, shared by both twins
     lb, ub = np.full(N, -np.inf), np.full(N, np.inf)
-    lb[: lay.M * lay.K] = 0.0
-    ub[: lay.M * lay.K][counts.inefficient(design, cnt).ravel()] = 0.0
+    lb[:MK] = 0.0
+    ub[off] = 0.0
     lp = LinearProgram(design, A, rhs, eq, c, offset, lb, ub, np.zeros(N, dtype=bool), families, lay,
                        plan.describe(design), plan=plan, scale=value_scale(design))
     lp.count_vectors = cnt
+    if exact:
+        dx = counts.count_data(design, exact=True)
+        bx = counts.build_rows(design, lay, dx, cnt, groups, adjacent=adjacent)
+        cx, offx = counts.objective_vector(design, lay, dx, cnt, groups)
+        ubx: list[Fraction | None] = [None] * N
+        for j in off.tolist():
+            ubx[j] = Fraction(0)
+        lp.exact = {**_exact_triplets(bx), "c": cx, "offset": offx,
+                    "lb": [Fraction(0)] * MK + [None] * (N - MK), "ub": ubx}
     lp.build_seconds = time.perf_counter() - start
     return lp
 
