@@ -136,7 +136,7 @@ def face(result: Result, metrics: Sequence[str] = ("revenue", "welfare", "utilit
     if result.output.stats.get("user_terms"):
         raise SpecError("face: this result has user constraints or a user objective (cvxpy backend); the face is "
                         "computed on the design's own LP, so solve without them (or with backend='highs')")
-    restricting = ("symmetry", "counts", "item_symmetry", "envelope")
+    restricting = ("symmetry", "counts", "item_symmetry", "envelope", "item_border")
     if lp.plan.ic_pairs or lp.plan.border_cuts is not None or any(lp.plan.uses(n) for n in restricting):
         # Generated IC rows make a relaxation, and symmetric / anonymous / envelope formulations
         # keep only some of the optimal mechanisms (without loss for the optimum, not for its

@@ -285,3 +285,13 @@ def test_random_designs_match_the_plain_lp(seed):
     if r1.status == "optimal":
         assert r1.verification["ok"]
         assert r1.objective == pytest.approx(r2.objective, abs=1e-7)
+
+
+def test_face_is_taken_on_the_full_lp_not_the_generated_relaxation():
+    """The optimal face of the reduced-form result equals the face computed from the plain LP's result."""
+    bidders = [mo.Agent(f"b{i}", mo.grid(0, 1, 3)) for i in range(2)]
+    d = mo.Design(mo.multi_item(bidders, items=2), ic="bic", ir="interim", objective="revenue")
+    on, off = d.solve(), d.solve(reductions=False)
+    f_on, f_off = on.face(("revenue", "welfare")), off.face(("revenue", "welfare"))
+    np.testing.assert_allclose(f_on[["min", "max"]].to_numpy(float), f_off[["min", "max"]].to_numpy(float), atol=1e-7)
+    assert f_on.loc["revenue", "width"] < 1e-6
