@@ -182,8 +182,9 @@ def layout(design: Design, orb: Orbits) -> ItemLayout:
 
 def build_rows(design: Design, lay: ItemLayout, data: Data, orb: Orbits, pairs) -> list[Rows]:
     """Families ``lottery`` (per representative), ``stabilizer`` (lotteries of representatives with
-    equal coordinates are invariant under swapping those items), ``ic`` (pairs (r, s): orbit r,
-    any type s), ``ir``, ``budget``."""
+    equal coordinates are invariant under swapping those items), ``ir``, ``budget``, ``ic`` (pairs
+    (r, s): orbit r, any type s, in the order given; last, so that a generation round's LP is the
+    previous one with rows appended)."""
     env = design.env
     R, K = lay.R, lay.K
     V = data.V[0]
@@ -209,21 +210,6 @@ def build_rows(design: Design, lay: ItemLayout, data: Data, orb: Orbits, pairs) 
         fam.terms(local, rr * K + kk, data.ones(rr.size))
         fam.terms(local, rr * K + kperm[kk], -data.ones(rr.size))
     out.append(fam)
-    if design.ic != "none":
-        r, s = pairs
-        fam = Rows("ic", data)
-        m = r.size
-        local = fam.new(m, data.zeros(m), equality=False, agent=0, type=reps[r], report=s)
-        ks = np.arange(K)
-        rr = np.repeat(r, K)
-        kk = np.tile(ks, m)
-        fam.terms(np.repeat(local, K), rr * K + kk, V[reps[rr], kk])  # truthful value
-        so = orb.rep_of[s]
-        fam.terms(np.repeat(local, K), np.repeat(so, K) * K + kk,
-                  -V[reps[rr], orb.out_map[np.repeat(s, K), kk]])  # value of the report's (permuted) lottery
-        fam.terms(local, lay.P0[0] + r, -data.ones(m))
-        fam.terms(local, lay.P0[0] + so, data.ones(m))
-        out.append(fam)
     if design.ir != "none":
         fam = Rows("ir", data)
         U = data.U[0][reps]
@@ -249,6 +235,21 @@ def build_rows(design: Design, lay: ItemLayout, data: Data, orb: Orbits, pairs) 
             local = fam.new(R, data.zeros(R), equality=design.budget == "exact", profile=reps)
             fam.terms(local, lay.P0[0] + np.arange(R), data.ones(R))
             fam.terms(np.repeat(local, K), np.arange(R * K), -np.tile(data.cost, R))
+        out.append(fam)
+    if design.ic != "none":  # last: IC generation appends rows (mechopt.backends.rows)
+        r, s = pairs
+        fam = Rows("ic", data)
+        m = r.size
+        local = fam.new(m, data.zeros(m), equality=False, agent=0, type=reps[r], report=s)
+        ks = np.arange(K)
+        rr = np.repeat(r, K)
+        kk = np.tile(ks, m)
+        fam.terms(np.repeat(local, K), rr * K + kk, V[reps[rr], kk])  # truthful value
+        so = orb.rep_of[s]
+        fam.terms(np.repeat(local, K), np.repeat(so, K) * K + kk,
+                  -V[reps[rr], orb.out_map[np.repeat(s, K), kk]])  # value of the report's (permuted) lottery
+        fam.terms(local, lay.P0[0] + r, -data.ones(m))
+        fam.terms(local, lay.P0[0] + so, data.ones(m))
         out.append(fam)
     del env
     return out
