@@ -30,6 +30,8 @@ ROWS = [  # (key, label, quick)
     ("dsic3x31", "3 symmetric bidders, 31 types, DSIC + ex post IR revenue", False),
     ("dsic2x201", "2 symmetric bidders, 201 types, DSIC + ex post IR revenue", False),
     ("items3x21", "1 buyer, 3 items additive, 21 points per item (9,261 types), DSIC revenue", False),
+    ("add1x81", "1 buyer, 2 items additive, 81 points per item (6,561 types), DSIC revenue", False),
+    ("unit1x61", "1 buyer, 2 items unit demand, 61 points per item, DSIC revenue", False),
     ("pp8x11eff", "public project, 8 citizens x 11 types, efficient, BIC + interim IR + ex ante budget", False),
     ("pp8x11sb", "public project, 8 citizens x 11 types, BIC + interim IR + ex ante budget, welfare", False),
 ]
@@ -100,6 +102,10 @@ def run_row(key: str) -> dict:
         return _timed(d, None)
     if key == "items3x21":  # no closed form for three items (bundling beats separate sales)
         env, ref, ic, ir = mo.multi_item([mo.Agent("b", mo.grid(0, 1, 21))], items=3), None, "dsic", "ex_post"
+    elif key in ("add1x81", "unit1x61"):  # no closed form on the grid (Manelli-Vincent 2006 / Pavlov 2011: continuum)
+        T, valuation = (81, "additive") if key == "add1x81" else (61, "unit_demand")
+        env = mo.multi_item([mo.Agent("b", mo.grid(0, 1, T))], items=2, valuation=valuation)
+        ref, ic, ir = None, "dsic", "ex_post"
     elif key.startswith(("sym", "dsic")):
         n, T = (int(v) for v in key.removeprefix("sym").removeprefix("dsic").split("x"))
         env = mo.single_item([mo.Agent(f"b{i}", mo.grid(0, 1, T)) for i in range(n)])
