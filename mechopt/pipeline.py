@@ -335,11 +335,7 @@ class _Run:
             if out.status != "optimal":
                 break
             x, p = items_mod.expand(orb, lp.allocation(out.z), lp.payments(out.z)[:, 0])
-            gain = self._timed("separate", items_mod.ic_gains, env, orb, x, p)
-            gain = gain.reshape(-1)
-            gain[have] = -np.inf
-            gain[np.arange(R) * T + orb.reps] = -np.inf
-            bad = np.flatnonzero(gain > tol)
+            bad, gain = self._timed("separate", items_mod.violated_pairs, env, orb, x, p, have, tol)
             log.info("item round %d: %d IC pairs, %d violated (%s, %.2f s)", rounds, code.size, bad.size,
                      "hot" if warm is not None and warm.hot else "cold", out.stats.get("seconds", 0.0))
             if bad.size == 0:
@@ -349,8 +345,7 @@ class _Run:
                     out = self.solve_lp(lp, extra)
                 break
             if bad.size > ITEM_CUTS:
-                bad = bad[np.argpartition(-gain[bad], ITEM_CUTS)[:ITEM_CUTS]]
-            bad = np.sort(bad)
+                bad = np.sort(bad[np.argpartition(-gain, ITEM_CUTS)[:ITEM_CUTS]])
             have[bad] = True
             code = np.concatenate([code, bad])
         out.stats["ic_rounds"] = rounds

@@ -284,18 +284,29 @@ def objective_vector(design: Design, lay: ItemLayout, data: Data, orb: Orbits):
 
 
 def initial_pairs(env, orb: Orbits) -> tuple[np.ndarray, np.ndarray]:
-    """Each representative with its 2d nearest types (L1) — the reports first generated."""
+    """Each representative with its 2d nearest types (L1) — the reports first generated.
+
+    Returns
+    -------
+    r : ndarray, shape (R·k,)
+        Orbit of each pair (k = min(T − 1, 2d) reports per representative).
+    s : ndarray, shape (R·k,)
+        Reported type of each pair (ties in distance broken by the k-d tree's order).
+    """
+    from scipy.spatial import cKDTree
+
     pts = np.asarray(env.agents[0].types, dtype=float)
-    d = pts.shape[1]
-    k = min(pts.shape[0] - 1, 2 * d)
-    rs, ss = [], []
-    for block in np.array_split(np.arange(orb.reps.size), max(1, orb.reps.size // 256)):
-        dist = np.abs(pts[orb.reps[block]][:, None, :] - pts[None, :, :]).sum(axis=2)
-        dist[np.arange(block.size), orb.reps[block]] = np.inf
-        near = np.argpartition(dist, k, axis=1)[:, :k]
-        rs.append(np.repeat(block, k))
-        ss.append(near.ravel())
-    return np.concatenate(rs), np.concatenate(ss)
+    T, d = pts.shape
+    R = orb.reps.size
+    k = min(T - 1, 2 * d)
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    _, near = cKDTree(pts).query(pts[orb.reps], k=k + 1, p=1)
+    near = np.asarray(near, dtype=np.int64).reshape(R, k + 1)
+    # types are distinct, so the representative itself is the one point at distance 0; drop it
+    other = near != orb.reps[:, None]
+    keep = np.argsort(~other, axis=1, kind="stable")[:, :k]
+    return np.repeat(np.arange(R), k), np.take_along_axis(near, keep, axis=1).ravel()
 
 
 def expand(orb: Orbits, xr: np.ndarray, pr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -311,3 +322,49 @@ def ic_gains(env, orb: Orbits, x: np.ndarray, p: np.ndarray) -> np.ndarray:
     V = env.values[0][orb.reps]  # (R, K)
     util = V @ x.T - p[:, 0][None, :]
     return util - util[np.arange(orb.reps.size), orb.reps][:, None]
+
+
+def violated_pairs(env, orb: Orbits, x: np.ndarray, p: np.ndarray, skip: np.ndarray, tol: float,
+                   budget: int = 4_000_000) -> tuple[np.ndarray, np.ndarray]:
+    """IC pairs (representative, report) whose gain exceeds ``tol``, without the (R, T) gain array.
+
+    Parameters
+    ----------
+    env : Environment
+    orb : Orbits
+    x : ndarray, shape (T, K)
+        Full allocation table (:func:`expand`).
+    p : ndarray, shape (T, 1)
+        Full payment table.
+    skip : ndarray of bool, shape (R·T,)
+        Pairs ``r·T + s`` not to report (already in the LP).
+    tol : float
+        Separation tolerance, in the problem's money unit.
+    budget : int
+        Entries of the gain array held at once (rows of representatives per block).
+
+    Returns
+    -------
+    code : ndarray, shape (m,)
+        ``r·T + s`` of every violated pair not in ``skip`` (r's own type excluded), ascending.
+    gain : ndarray, shape (m,)
+        Its gain ``u(r; report s) − u(r; truth)``.
+    """
+    V = env.values[0][orb.reps]  # (R, K)
+    R, T = orb.reps.size, x.shape[0]
+    pay = p[:, 0]
+    truth = (V * x[orb.reps]).sum(axis=1) - pay[orb.reps]  # (R,)
+    codes, gains = [], []
+    step = max(1, budget // max(1, T))
+    xt = np.ascontiguousarray(x.T)
+    for a in range(0, R, step):
+        b = min(R, a + step)
+        g = V[a:b] @ xt
+        g -= pay[None, :]
+        g -= truth[a:b, None]
+        g[np.arange(b - a), orb.reps[a:b]] = -np.inf
+        g[skip[a * T: b * T].reshape(b - a, T)] = -np.inf
+        rr, ss = np.nonzero(g > tol)
+        codes.append((rr + a) * T + ss)
+        gains.append(g[rr, ss])
+    return np.concatenate(codes), np.concatenate(gains)
