@@ -1,0 +1,184 @@
+"""IC generation for one multi-item buyer with item symmetry (``pipeline._Run._generate_items``).
+
+Every answer is compared with an LP written here from the definitions and solved by
+scipy's ``linprog`` over *all* types and *all* IC pairs (no orbits, no generation, no
+mechopt code): lotteries over {nothing, item 1, item 2, both}, values additive or unit
+demand (the bundle is worth the better item), DSIC + ex post IR, revenue.  The warm-start
+machinery (:class:`mechopt.backends.rows.AppendRows`) is checked against cold solves.
+"""
+
+from __future__ import annotations
+
+import logging
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+import mechopt as mo
+import mechopt.compile.items as items_mod
+from mechopt import pipeline
+from mechopt.backends import highs
+from mechopt.backends.base import SolveOutput
+from mechopt.backends.rows import AppendRows
+
+
+def reference_revenue(T: int, weights: list[int], valuation: str) -> float:
+    """Optimal DSIC + ex post IR revenue of one buyer, two items with i.i.d. values on grid(0, 1, T)
+    (per-item weights ``weights``), by linprog on the plain LP over all T² types and T²(T²−1) pairs."""
+    g = np.linspace(0.0, 1.0, T)
+    w = np.asarray(weights, dtype=float) / sum(weights)
+    v1, v2 = np.repeat(g, T), np.tile(g, T)
+    f = np.repeat(w, T) * np.tile(w, T)
+    both = v1 + v2 if valuation == "additive" else np.maximum(v1, v2)
+    V = np.stack([np.zeros_like(v1), v1, v2, both], axis=1)  # (N, 4): nothing, item 1, item 2, both
+    N, K = V.shape
+    nx = N * K  # columns: x(t, k) at t·K + k, then p(t) at nx + t
+    t, s = np.nonzero(~np.eye(N, dtype=bool))
+    m = t.size
+    # IC (as ≤): Σ_k V[t,k] x(s,k) − p(s) − Σ_k V[t,k] x(t,k) + p(t) ≤ 0
+    rows = np.concatenate([np.repeat(np.arange(m), K), np.repeat(np.arange(m), K), np.arange(m), np.arange(m)])
+    cols = np.concatenate([(s[:, None] * K + np.arange(K)).ravel(), (t[:, None] * K + np.arange(K)).ravel(),
+                           nx + s, nx + t])
+    vals = np.concatenate([V[t].ravel(), -V[t].ravel(), -np.ones(m), np.ones(m)])
+    ic = sp.coo_matrix((vals, (rows, cols)), shape=(m, nx + N))
+    # IR (as ≤): p(t) − Σ_k V[t,k] x(t,k) ≤ 0
+    ir = sp.hstack([-sp.block_diag([V[i][None, :] for i in range(N)]), sp.eye(N)])
+    eq = sp.hstack([sp.kron(sp.eye(N), np.ones((1, K))), sp.csr_matrix((N, N))])
+    c = np.concatenate([np.zeros(nx), -f])
+    bounds = [(0, None)] * nx + [(None, None)] * N
+    res = linprog(c, A_ub=sp.vstack([ic, ir]).tocsc(), b_ub=np.zeros(m + N), A_eq=eq.tocsc(), b_eq=np.ones(N),
+                  bounds=bounds, method="highs")
+    assert res.status == 0, res.message
+    return -res.fun
+
+
+def solve_items(T: int, weights: list[int], valuation: str, **kw):
+    prior = [Fraction(k, sum(weights)) for k in weights]
+    env = mo.multi_item([mo.Agent("b", mo.grid(0, 1, T), prior=prior)], items=2, valuation=valuation)
+    return mo.Design(env, ic="dsic", ir="ex_post", objective="revenue").solve(**kw)
+
+
+NEAREST_SEED = items_mod.initial_pairs
+
+
+def weak_seed(env, orb):
+    """Every representative against the type (0, 0) only (type 1 for (0, 0) itself)."""
+    return np.arange(orb.reps.size), np.where(orb.reps == 0, 1, 0)
+
+
+@pytest.fixture
+def small_orbits(monkeypatch):
+    monkeypatch.setattr(items_mod, "MIN_TYPES", 0)  # item symmetry on small grids too
+
+
+def test_reference_lp_reproduces_the_posted_price_bound():
+    """The test's own LP on a 2-point grid: types (0,0), (0,1), (1,0), (1,1) with mass ¼ each.
+    Unit demand: a price 1 per item sells to ¾ of types, and nothing extracts more than the
+    value (≤ 1 per type, 0 for (0,0)), so the optimum is ¾.  Additive: 1 per unit of value: 1."""
+    assert reference_revenue(2, [1, 1], "unit_demand") == pytest.approx(0.75, abs=1e-9)
+    assert reference_revenue(2, [1, 1], "additive") == pytest.approx(1.0, abs=1e-9)
+
+
+@pytest.mark.usefixtures("small_orbits")
+@pytest.mark.parametrize("valuation", ["unit_demand", "additive"])
+def test_many_warm_rounds_match_the_independent_lp(monkeypatch, valuation):
+    """A weak seed (every representative against the type (0, 0) only) and 3 cuts per round:
+    many rounds, each a hot start on the kept HiGHS instance."""
+    monkeypatch.setattr(items_mod, "initial_pairs", weak_seed)
+    monkeypatch.setattr(pipeline, "ITEM_CUTS", 3)
+    weights = [3, 1, 2, 2, 1, 4, 1]
+    r = solve_items(7, weights, valuation)
+    assert r.status == "optimal" and r.verification["ok"] and r.lp.plan.item_symmetric
+    assert not r.reductions["fallback"]
+    assert r.solver["ic_rounds"] >= 10 and r.solver["hot_solves"] == r.solver["ic_rounds"] - 1
+    assert r.objective == pytest.approx(reference_revenue(7, weights, valuation), abs=1e-8)
+
+
+@pytest.mark.usefixtures("small_orbits")
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(T=st.integers(3, 8), valuation=st.sampled_from(["unit_demand", "additive"]),
+       weights=st.lists(st.integers(1, 6), min_size=8, max_size=8), cuts=st.sampled_from([2, 50, 20_000]),
+       weak=st.booleans())
+def test_generated_item_lp_equals_the_independent_lp(monkeypatch, T, valuation, weights, cuts, weak):
+    monkeypatch.setattr(pipeline, "ITEM_CUTS", cuts)
+    monkeypatch.setattr(items_mod, "initial_pairs", weak_seed if weak else NEAREST_SEED)
+    weights = weights[:T]
+    r = solve_items(T, weights, valuation)
+    rounds = r.solver["ic_rounds"]
+    event(f"{valuation}, {'1 round' if rounds == 1 else '2-4 rounds' if rounds <= 4 else '5+ rounds'}")
+    event("hot start" if r.solver.get("hot_solves") else "one cold round")
+    assert r.status == "optimal" and r.verification["ok"] and r.lp.plan.item_symmetric
+    assert r.objective == pytest.approx(reference_revenue(T, weights, valuation), abs=1e-8)
+
+
+@pytest.mark.usefixtures("small_orbits")
+def test_failed_warm_round_is_solved_cold(monkeypatch, caplog):
+    """A warm-started round that ends without an optimum, and a last round that fails the
+    optimality check, are both solved again on a fresh instance: same answer."""
+    monkeypatch.setattr(pipeline, "ITEM_CUTS", 3)
+    real = highs.solve
+    calls = {"hot_error": 0, "kkt": 0}
+
+    def flaky(lp, warm=None, **kw):
+        out = real(lp, warm=warm, **kw)
+        if warm is not None and warm.hot and calls["hot_error"] == 0:
+            calls["hot_error"] += 1
+            return SolveOutput("error", message="simulated", stats={"name": "highs"})
+        return out
+
+    def never_ok(lp, out, tol=1e-7):
+        calls["kkt"] += 1
+        return False
+
+    monkeypatch.setattr(highs, "solve", flaky)
+    monkeypatch.setattr(pipeline._Run, "_kkt_ok", staticmethod(never_ok))
+    with caplog.at_level(logging.INFO, logger="mechopt"):
+        r = solve_items(7, [1, 2, 3, 4, 3, 2, 1], "unit_demand")
+    assert calls == {"hot_error": 1, "kkt": 1}
+    assert "solved cold" in caplog.text
+    assert r.status == "optimal" and r.verification["ok"]
+    assert r.objective == pytest.approx(reference_revenue(7, [1, 2, 3, 4, 3, 2, 1], "unit_demand"), abs=1e-8)
+
+
+@pytest.mark.usefixtures("small_orbits")
+def test_kkt_check_accepts_the_true_optimum_and_rejects_a_perturbed_one():
+    r = solve_items(6, [1, 1, 1, 1, 1, 1], "unit_demand")
+    assert pipeline._Run._kkt_ok(r.lp, r.output)
+    bad = SolveOutput("optimal", z=r.output.z.copy(), row_dual=r.output.row_dual.copy(),
+                      col_dual=r.output.col_dual.copy(), objective=r.output.objective)
+    bad.row_dual[np.argmax(bad.row_dual)] *= 2  # dual no longer matches the costs
+    assert not pipeline._Run._kkt_ok(r.lp, bad)
+
+
+def _lp(A, b, c):
+    """``max c·z`` s.t. ``A z ≥ b``, z ≥ 0, as the stand-in for a LinearProgram the backend reads."""
+    from types import SimpleNamespace
+
+    m, n = A.shape
+    return SimpleNamespace(A=sp.csr_matrix(A), rhs=np.asarray(b, float), equality=np.zeros(m, bool),
+                           c=np.asarray(c, float), offset=0.0, lb=np.zeros(n), ub=np.full(n, np.inf),
+                           integer=np.zeros(n, bool), scale=1.0, payment_columns=lambda: np.zeros(n, bool))
+
+
+def test_append_rows_hot_start_equals_a_cold_solve():
+    """max z1 + z2 s.t. z ≤ 3 (each): 6; appending z1 + 2 z2 ≤ 4 gives 3 + ½ = 3.5 (z = (3, ½));
+    a changed first row is not an append: a fresh instance."""
+    A = np.array([[-1.0, 0.0], [0.0, -1.0]])
+    warm = AppendRows()
+    out = highs.solve(_lp(A, [-3, -3], [1, 1]), warm=warm, solver="simplex")
+    assert not warm.hot and out.objective == pytest.approx(6.0)
+    A2 = np.vstack([A, [-1.0, -2.0]])
+    out = highs.solve(_lp(A2, [-3, -3, -4], [1, 1]), warm=warm, solver="simplex")
+    assert warm.hot and out.status == "optimal" and out.objective == pytest.approx(3.5)
+    np.testing.assert_allclose(out.z, [3.0, 0.5], atol=1e-9)
+    cold = highs.solve(_lp(A2, [-3, -3, -4], [1, 1]), solver="simplex")
+    np.testing.assert_allclose(out.row_dual, cold.row_dual, atol=1e-9)  # rows in the LP's order
+    A3 = A2.copy()
+    A3[0, 1] = -1.0  # an earlier row changed: z1 + z2 ≤ 3
+    out = highs.solve(_lp(A3, [-3, -3, -4], [1, 1]), warm=warm, solver="simplex")
+    assert not warm.hot and warm.cold_solves == 2 and out.objective == pytest.approx(3.0)
