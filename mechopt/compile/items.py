@@ -19,7 +19,7 @@ for the R orbit representatives (21³ = 9,261 types → 1,771 orbits for three
 items), IR and lottery rows per representative, and IC rows ``(r, s)`` from a
 representative r to *any* report s (whose lottery is the permuted lottery of
 its representative); IC rows from other types are the permuted images of these.
-IC rows are generated (nearest reports first, then every violated pair; see
+IC rows are generated (nearest lower reports first, then violated pairs; see
 :mod:`mechopt.compile.generation` for why the last round is optimal).
 """
 
@@ -284,13 +284,21 @@ def objective_vector(design: Design, lay: ItemLayout, data: Data, orb: Orbits):
 
 
 def initial_pairs(env, orb: Orbits) -> tuple[np.ndarray, np.ndarray]:
-    """Each representative with its 2d nearest types (L1) — the reports first generated.
+    """The reports first generated: each representative with those of its 2d nearest types (L1)
+    whose values sum to less (on a grid: one step down along each axis).
+
+    Downward local constraints are the ones that bind in the screening problem (Rochet &
+    Choné 1998; a theorem for one item, Myerson 1981; only observed for several items),
+    and seeding with them alone halves the first LP: two items additive on 81 points per
+    item, 6,623 pairs and no violated pair after the first round, HiGHS 1.4 s instead of
+    3.5 s with all 13,284 axis neighbours; three items on 21 points, 0.9 s instead of
+    3.1 s.  Nothing depends on the choice: the generation loop checks every pair.
 
     Returns
     -------
-    r : ndarray, shape (R·k,)
-        Orbit of each pair (k = min(T − 1, 2d) reports per representative).
-    s : ndarray, shape (R·k,)
+    r : ndarray, shape (m,)
+        Orbit of each pair (at most d per representative).
+    s : ndarray, shape (m,)
         Reported type of each pair (ties in distance broken by the k-d tree's order).
     """
     from scipy.spatial import cKDTree
@@ -306,7 +314,9 @@ def initial_pairs(env, orb: Orbits) -> tuple[np.ndarray, np.ndarray]:
     # types are distinct, so the representative itself is the one point at distance 0; drop it
     other = near != orb.reps[:, None]
     keep = np.argsort(~other, axis=1, kind="stable")[:, :k]
-    return np.repeat(np.arange(R), k), np.take_along_axis(near, keep, axis=1).ravel()
+    r, s = np.repeat(np.arange(R), k), np.take_along_axis(near, keep, axis=1).ravel()
+    down = pts[s].sum(axis=1) < pts[orb.reps[r]].sum(axis=1)
+    return r[down], s[down]
 
 
 def expand(orb: Orbits, xr: np.ndarray, pr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
