@@ -342,7 +342,7 @@ class _Run:
                 if warm is not None and warm.hot and not self._kkt_ok(lp, out):
                     log.info("item round %d: warm-started optimum fails the optimality check; solved cold", rounds)
                     warm.reset()
-                    out = self.solve_lp(lp, extra)
+                    out = self.solve_lp(lp, {**(extra or {}), "warm": None})  # None: not a sweep's instance
                 break
             if bad.size > ITEM_CUTS:
                 bad = np.sort(bad[np.argpartition(-gain, ITEM_CUTS)[:ITEM_CUTS]])
@@ -361,7 +361,7 @@ class _Run:
         if warm.hot and out.status != "optimal":
             log.info("warm-started round ended %s; solved cold", out.status)
             warm.reset()
-            out = self.solve_lp(lp, extra)
+            out = self.solve_lp(lp, {**(extra or {}), "warm": None})
         return out
 
     @staticmethod
