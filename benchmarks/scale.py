@@ -3,6 +3,7 @@
     python benchmarks/scale.py            # every row, each in its own process (peak memory per row)
     python benchmarks/scale.py --quick    # the small rows only
     python benchmarks/scale.py --timeout 120
+    python benchmarks/scale.py --only unit1x61,add1x81,items3x21
 
 Each row prints: problem, LP rows / cols / nonzeros, seconds (``Design.solve``, the
 environment already built), peak memory of the row's process, objective, reference value
@@ -171,6 +172,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--row", help=argparse.SUPPRESS)
     ap.add_argument("--quick", action="store_true", help="small rows only")
+    ap.add_argument("--only", help="comma-separated row keys, e.g. unit1x61,add1x81,items3x21")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per row")
     args = ap.parse_args()
     if args.row:
@@ -180,7 +182,7 @@ def main() -> None:
             f"{'objective':>11} {'reference':>11}  ok")
     print(head)
     for key, label, quick in ROWS:
-        if args.quick and not quick:
+        if (args.quick and not quick) or (args.only and key not in args.only.split(",")):
             continue
         try:
             out = subprocess.run([sys.executable, __file__, "--row", key], capture_output=True, text=True,

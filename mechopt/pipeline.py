@@ -358,7 +358,7 @@ class _Run:
         if warm is None:
             return self.solve_lp(lp, extra)
         out = self.solve_lp(lp, {**(extra or {}), "warm": warm})
-        if warm.hot and out.status != "optimal":
+        if warm.hot and out.status not in ("optimal", "time_limit", "interrupted"):  # out of time: no retry
             log.info("warm-started round ended %s; solved cold", out.status)
             warm.reset()
             out = self.solve_lp(lp, {**(extra or {}), "warm": None})

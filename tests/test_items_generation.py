@@ -278,3 +278,23 @@ def test_unit_demand_61_points_within_ten_seconds():
     posted = max(q[k] * (1 - Fraction(k, T) ** 2) for k in range(T))
     assert r.objective >= float(posted) - 1e-9
     assert r.objective == pytest.approx(float(posted), abs=1e-9)
+
+
+@pytest.mark.usefixtures("small_orbits")
+def test_warm_round_out_of_time_is_not_solved_again(monkeypatch):
+    """A hot round that reaches the time limit ends the run with that status (no cold retry)."""
+    monkeypatch.setattr(items_mod, "initial_pairs", weak_seed)
+    monkeypatch.setattr(pipeline, "ITEM_CUTS", 3)
+    real = highs.solve
+    calls = []
+
+    def slow(lp, warm=None, **kw):
+        out = real(lp, warm=warm, **kw)
+        calls.append(bool(warm is not None and warm.hot))
+        if calls[-1]:
+            return SolveOutput("time_limit", message="simulated", stats={"name": "highs"})
+        return out
+
+    monkeypatch.setattr(highs, "solve", slow)
+    r = solve_items(7, [1] * 7, "unit_demand", fallback=False)
+    assert calls == [False, True] and r.status == "time_limit"
