@@ -307,8 +307,8 @@ class _Run:
         One HiGHS instance is kept across rounds (:class:`mechopt.backends.rows.AppendRows`):
         the IC family is compiled last and new pairs are appended, so each round adds its
         rows to the previous optimal basis and dual simplex re-optimizes from there.  A round
-        that ends without an optimum, and a last round whose optimality conditions
-        (recomputed from the LP data) miss 1e-7, is solved again cold.
+        that ends without an optimum (other than out of time), and a last round whose
+        optimality conditions (recomputed from the LP data) miss 1e-7, is solved again cold.
         """
         from dataclasses import replace
 
@@ -321,11 +321,10 @@ class _Run:
         warm = AppendRows() if self.backend == "highs" else None
         orb = items_mod.orbits(env)
         plan = replace(plan, item_orbits=orb)
-        R, T = orb.reps.size, env.shape[0]
+        T = env.shape[0]
         r, s = items_mod.initial_pairs(env, orb)
         code = np.unique(r * T + s)  # pairs in the order they were added (rows are appended)
-        have = np.zeros(R * T, dtype=bool)
-        have[code] = True
+        have = code  # the same pairs, ascending
         tol = 1e-9 * value_scale(self.design)
         rounds = 0
         while rounds < MAX_ROUNDS:
@@ -346,7 +345,7 @@ class _Run:
                 break
             if bad.size > ITEM_CUTS:
                 bad = np.sort(bad[np.argpartition(-gain, ITEM_CUTS)[:ITEM_CUTS]])
-            have[bad] = True
+            have = np.union1d(have, bad)
             code = np.concatenate([code, bad])
         out.stats["ic_rounds"] = rounds
         if warm is not None:

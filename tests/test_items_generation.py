@@ -298,3 +298,38 @@ def test_warm_round_out_of_time_is_not_solved_again(monkeypatch):
     monkeypatch.setattr(highs, "solve", slow)
     r = solve_items(7, [1] * 7, "unit_demand", fallback=False)
     assert calls == [False, True] and r.status == "time_limit"
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31), T=st.integers(3, 6), budget=st.sampled_from([1, 10, 100, 10**6]),
+       valuation=st.sampled_from(["unit_demand", "additive"]))
+def test_violated_pairs_are_the_pairs_with_positive_gain(seed, T, budget, valuation):
+    """Blockwise separation = every (representative, report) pair with gain > tol, by a double loop
+    over the values written here (item k's value is the buyer's k-th coordinate; unit demand: the
+    bundle is worth the larger), minus the skipped pairs and the representative's own type."""
+    rng = np.random.default_rng(seed)
+    env = mo.multi_item([mo.Agent("b", mo.grid(0, 1, T))], items=2, valuation=valuation)
+    orb = items_mod.orbits(env)
+    types = np.asarray(env.agents[0].types, dtype=float)
+    N = types.shape[0]
+    x = rng.random((N, 4))
+    x /= x.sum(axis=1, keepdims=True)
+    p = rng.random((N, 1)) * 0.5
+    pos = {tuple(o.split("|")): k for k, o in enumerate(env.outcomes)}
+    R = orb.reps.size
+    skip = np.unique(rng.integers(0, R * N, size=R * N // 3))
+    code, gain = items_mod.violated_pairs(env, orb, x, p, skip, 1e-9, budget=budget)
+    expect, skipped = {}, set(skip.tolist())
+    for r, t in enumerate(orb.reps):
+        v1, v2 = types[t]
+        val = np.zeros(4)
+        val[pos[("b", "-")]], val[pos[("-", "b")]] = v1, v2
+        val[pos[("b", "b")]] = v1 + v2 if valuation == "additive" else max(v1, v2)
+        truth = val @ x[t] - p[t, 0]
+        for s in range(N):
+            g = val @ x[s] - p[s, 0] - truth
+            if s != t and g > 1e-9 and r * N + s not in skipped:
+                expect[r * N + s] = g
+    event(f"{'one block' if budget >= R * N else 'several blocks'}, {'some' if expect else 'no'} violated pairs")
+    assert code.tolist() == sorted(expect)
+    np.testing.assert_allclose(gain, [expect[c] for c in code.tolist()], atol=1e-12)

@@ -327,13 +327,6 @@ def expand(orb: Orbits, xr: np.ndarray, pr: np.ndarray) -> tuple[np.ndarray, np.
     return x, pr[orb.rep_of][:, None]
 
 
-def ic_gains(env, orb: Orbits, x: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Gain ``(R, T)`` of each representative from reporting each type (full tables x (T, K), p (T, 1))."""
-    V = env.values[0][orb.reps]  # (R, K)
-    util = V @ x.T - p[:, 0][None, :]
-    return util - util[np.arange(orb.reps.size), orb.reps][:, None]
-
-
 def violated_pairs(env, orb: Orbits, x: np.ndarray, p: np.ndarray, skip: np.ndarray, tol: float,
                    budget: int = 4_000_000) -> tuple[np.ndarray, np.ndarray]:
     """IC pairs (representative, report) whose gain exceeds ``tol``, without the (R, T) gain array.
@@ -346,8 +339,8 @@ def violated_pairs(env, orb: Orbits, x: np.ndarray, p: np.ndarray, skip: np.ndar
         Full allocation table (:func:`expand`).
     p : ndarray, shape (T, 1)
         Full payment table.
-    skip : ndarray of bool, shape (R·T,)
-        Pairs ``r·T + s`` not to report (already in the LP).
+    skip : ndarray of int, shape (m0,)
+        Pairs ``r·T + s`` not to report (already in the LP), ascending.
     tol : float
         Separation tolerance, in the problem's money unit.
     budget : int
@@ -373,7 +366,8 @@ def violated_pairs(env, orb: Orbits, x: np.ndarray, p: np.ndarray, skip: np.ndar
         g -= pay[None, :]
         g -= truth[a:b, None]
         g[np.arange(b - a), orb.reps[a:b]] = -np.inf
-        g[skip[a * T: b * T].reshape(b - a, T)] = -np.inf
+        lo, hi = np.searchsorted(skip, [a * T, b * T])
+        g.reshape(-1)[skip[lo:hi] - a * T] = -np.inf
         rr, ss = np.nonzero(g > tol)
         codes.append((rr + a) * T + ss)
         gains.append(g[rr, ss])
