@@ -3,12 +3,14 @@
     python benchmarks/scale.py            # every row, each in its own process (peak memory per row)
     python benchmarks/scale.py --quick    # the small rows only
     python benchmarks/scale.py --timeout 120
+    python benchmarks/scale.py --only unit1x61,add1x81,items3x21
 
 Each row prints: problem, LP rows / cols / nonzeros, seconds (``Design.solve``, the
 environment already built), peak memory of the row's process, objective, reference value
 (Myerson's discrete closed form — the expected maximum of the ironed discrete virtual
-values, positive part, computed here in exact Fractions — where one exists) and whether the
-independent verifier accepted the answer.
+values, positive part, computed here in exact Fractions — where one exists; for one buyer
+of several items the best menu priced by number of items, :func:`menu_reference`) and
+whether the independent verifier accepted the answer.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ ROWS = [  # (key, label, quick)
     ("dsic3x31", "3 symmetric bidders, 31 types, DSIC + ex post IR revenue", False),
     ("dsic2x201", "2 symmetric bidders, 201 types, DSIC + ex post IR revenue", False),
     ("items3x21", "1 buyer, 3 items additive, 21 points per item (9,261 types), DSIC revenue", False),
+    ("add1x81", "1 buyer, 2 items additive, 81 points per item (6,561 types), DSIC revenue", False),
+    ("unit1x61", "1 buyer, 2 items unit demand, 61 points per item, DSIC revenue", False),
     ("items2x2x11", "2 symmetric bidders x 2 items additive, 11 points per item, BIC revenue", True),
     ("items2x2x21", "2 symmetric bidders x 2 items additive, 21 points per item, BIC revenue", False),
     ("itemsA2x2x11", "2 bidders x 2 items additive, U{0..1} and U{0..2} item values, 11 points, BIC", False),
@@ -91,6 +95,43 @@ def asymmetric_reference(types: list, T: int) -> float:
     return float(total)
 
 
+def menu_reference(T: int, items: int, valuation: str) -> float:
+    """Best deterministic menu that prices a bundle by its number of items (ties to the seller).
+
+    One buyer, values i.i.d. on grid(0, 1, T).  Buying j items at price q_j, the buyer takes the
+    j items he values most (additive: the sum of his top j values; unit demand: his top value,
+    j = 1 only); every such menu is DSIC and ex post IR, so its revenue is a lower bound on the
+    LP optimum, and equal to it where the continuum optimum is such a menu: unit demand on
+    [0,1]², one posted price (Pavlov 2011); two additive items, an item price and a bundle price
+    (Manelli & Vincent 2006); up to six additive items, prices by number of items
+    ("straight-jacket auctions", Giannakopoulos & Koutsoupias 2018).  Exact integer arithmetic
+    in grid steps; the last price is searched for all values at once.
+    """
+    import itertools
+
+    import numpy as np
+
+    M = T - 1
+    vals = np.array(list(itertools.product(range(T), repeat=items)), dtype=np.int64)
+    top = np.cumsum(-np.sort(-vals, axis=1), axis=1)  # top[:, j-1]: best value of j items
+    top = np.hstack([np.zeros((len(vals), 1), dtype=np.int64), top])
+    k = 1 if valuation == "unit_demand" else items
+    best = 0
+    for prices in itertools.product(*[range(j * M + 1) for j in range(1, k)]):
+        pay = np.array((0, *prices), dtype=np.int64)
+        u = top[:, :k] - pay
+        m0 = u.max(axis=1)
+        pay0 = np.where(u == m0[:, None], pay, -1).max(axis=1)
+        th = top[:, k] - m0  # the k-item bundle is bought at price c iff c < th (or c = th ≥ pay0)
+        n = k * M + 1
+        above = len(th) - np.cumsum(np.bincount(th, minlength=n))  # #{th > c}
+        below = np.concatenate([[0], np.cumsum(np.bincount(th, weights=pay0, minlength=n))[:-1]])
+        tied = np.bincount(th, weights=np.maximum(th, pay0), minlength=n)
+        c = np.arange(n)
+        best = max(best, int((c * above + below + tied).max()))
+    return float(Fraction(best, M * T ** items))
+
+
 def run_row(key: str) -> dict:
     import mechopt as mo
 
@@ -110,8 +151,11 @@ def run_row(key: str) -> dict:
         # machine (no closed form: bundling and the bidders' competition interact)
         ref = {"items2x2x11": 0.9572251440020031}.get(key)
         return _timed(mo.Design(env, ic="bic", ir="interim", objective="revenue"), ref)
-    if key == "items3x21":  # no closed form for three items (bundling beats separate sales)
-        env, ref, ic, ir = mo.multi_item([mo.Agent("b", mo.grid(0, 1, 21))], items=3), None, "dsic", "ex_post"
+    if key in ("items3x21", "add1x81", "unit1x61"):  # reference: the best menu priced by number of items
+        T, items, valuation = {"items3x21": (21, 3, "additive"), "add1x81": (81, 2, "additive"),
+                               "unit1x61": (61, 2, "unit_demand")}[key]
+        env = mo.multi_item([mo.Agent("b", mo.grid(0, 1, T))], items=items, valuation=valuation)
+        ref, ic, ir = menu_reference(T, items, valuation), "dsic", "ex_post"
     elif key.startswith(("sym", "dsic")):
         n, T = (int(v) for v in key.removeprefix("sym").removeprefix("dsic").split("x"))
         env = mo.single_item([mo.Agent(f"b{i}", mo.grid(0, 1, T)) for i in range(n)])
@@ -140,6 +184,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--row", help=argparse.SUPPRESS)
     ap.add_argument("--quick", action="store_true", help="small rows only")
+    ap.add_argument("--only", help="comma-separated row keys, e.g. unit1x61,add1x81,items3x21")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per row")
     args = ap.parse_args()
     if args.row:
@@ -149,7 +194,7 @@ def main() -> None:
             f"{'objective':>11} {'reference':>11}  ok")
     print(head)
     for key, label, quick in ROWS:
-        if args.quick and not quick:
+        if (args.quick and not quick) or (args.only and key not in args.only.split(",")):
             continue
         try:
             out = subprocess.run([sys.executable, __file__, "--row", key], capture_output=True, text=True,

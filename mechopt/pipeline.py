@@ -307,39 +307,54 @@ class _Run:
 
     def _generate_items(self, plan: Plan, extra: dict | None):
         """IC rows (representative, any report) generated for the item-symmetric LP
-        (see :mod:`mechopt.compile.items`): the last round violates no pair, so it is optimal."""
+        (see :mod:`mechopt.compile.items`): the last round violates no pair, so it is optimal.
+
+        One HiGHS instance is kept across rounds (:class:`mechopt.backends.rows.AppendRows`):
+        the IC family is compiled last and new pairs are appended, so each round adds its
+        rows to the previous optimal basis and dual simplex re-optimizes from there.  A round
+        that ends without an optimum (other than out of time), and a last round whose
+        optimality conditions (recomputed from the LP data) miss 1e-7, is solved again cold.
+        """
         from dataclasses import replace
 
+        from .backends.rows import AppendRows
         from .compile import items as items_mod
 
         env = self.design.env
         if "solver" not in self.options:  # many IC nonzeros: keep HiGHS on dual simplex (IPM is slow here)
             extra = {"solver": "simplex", **(extra or {})}
+        warm = AppendRows() if self.backend == "highs" else None
         orb = items_mod.orbits(env)
         plan = replace(plan, item_orbits=orb)
         T = env.shape[0]
         r, s = items_mod.initial_pairs(env, orb)
-        code = np.unique(r * T + s)
+        code = np.unique(r * T + s)  # pairs in the order they were added (rows are appended)
+        have = code  # the same pairs, ascending
         tol = 1e-9 * value_scale(self.design)
         rounds = 0
         while rounds < MAX_ROUNDS:
             rounds += 1
             lp = self.compile(replace(plan, ic_pairs={0: (code // T, code % T)}))
-            out = self.solve_lp(lp, extra)
+            out = self._solve_rows(lp, extra, warm)
             if out.status != "optimal":
                 break
             x, p = items_mod.expand(orb, lp.allocation(out.z), lp.payments(out.z)[:, 0])
-            gain = self._timed("separate", items_mod.ic_gains, env, orb, x, p)
-            gain[code // T, code % T] = -np.inf
-            gain[np.arange(orb.reps.size), orb.reps] = -np.inf
-            bad = np.flatnonzero(gain.reshape(-1) > tol)
-            log.info("item round %d: %d IC pairs, %d violated", rounds, code.size, bad.size)
+            bad, gain = self._timed("separate", items_mod.violated_pairs, env, orb, x, p, have, tol)
+            log.info("item round %d: %d IC pairs, %d violated (%s, %.2f s)", rounds, code.size, bad.size,
+                     "hot" if warm is not None and warm.hot else "cold", out.stats.get("seconds", 0.0))
             if bad.size == 0:
+                if warm is not None and warm.hot and not self._kkt_ok(lp, out):
+                    log.info("item round %d: warm-started optimum fails the optimality check; solved cold", rounds)
+                    warm.reset()
+                    out = self.solve_lp(lp, {**(extra or {}), "warm": None})  # None: not a sweep's instance
                 break
             if bad.size > ITEM_CUTS:
-                bad = bad[np.argpartition(-gain.reshape(-1)[bad], ITEM_CUTS)[:ITEM_CUTS]]
-            code = np.union1d(code, (bad // T) * T + bad % T)
+                bad = np.sort(bad[np.argpartition(-gain, ITEM_CUTS)[:ITEM_CUTS]])
+            have = np.union1d(have, bad)
+            code = np.concatenate([code, bad])
         out.stats["ic_rounds"] = rounds
+        if warm is not None:
+            out.stats["hot_solves"] = warm.hot_solves
         return lp, out
 
     def _generate_item_border(self, plan: Plan, extra: dict | None):
@@ -410,6 +425,22 @@ class _Run:
             prev = (lp, out)
         out.stats["item_rounds"] = rounds
         return lp, out
+
+    def _solve_rows(self, lp: LinearProgram, extra: dict | None, warm):
+        """One generation round on the kept HiGHS instance ``warm`` (cold again if that fails)."""
+        if warm is None:
+            return self.solve_lp(lp, extra)
+        out = self.solve_lp(lp, {**(extra or {}), "warm": warm})
+        if warm.hot and out.status not in ("optimal", "time_limit", "interrupted"):  # out of time: no retry
+            log.info("warm-started round ended %s; solved cold", out.status)
+            warm.reset()
+            out = self.solve_lp(lp, {**(extra or {}), "warm": None})
+        return out
+
+    @staticmethod
+    def _kkt_ok(lp: LinearProgram, out, tol: float = 1e-7) -> bool:
+        """Whether ``out`` meets the LP's optimality conditions within ``tol`` (relative), from the data."""
+        return kkt_residual(lp, out) <= tol
 
     def _generate(self, plan: Plan, extra: dict | None):
         """IC row generation (see :mod:`mechopt.compile.generation`)."""

@@ -220,6 +220,7 @@ def verify_rule(env, rule, design=None, tol: float = 1e-6) -> dict:
 # ---------------------------------------------------------------------------
 # Large tables under interim-only requirements
 
+GAIN_BLOCK = 4_000_000  # entries of the (type, report) gain array held at once by verify_table_interim
 INTERIM_KEYS = {"ic": {"bic": "bic"}, "ir": {"interim": "interim_ir", "ex_ante": "ex_ante_ir"},
                 "budget": {"ex_ante": "budget_ex_ante"}}
 
@@ -269,11 +270,15 @@ def verify_table_interim(env, x: np.ndarray, p: np.ndarray, design, tol: float =
         pi = np.moveaxis(p[:, i].reshape(shape), i, 0).reshape(shape[i], -1)
         X = np.einsum("r,trk->tk", w, xi)  # (T, K)
         P = pi @ w  # (T,)
-        util = env.values[i] @ X.T  # util[t, s]: type t reporting s
-        util -= P[None, :]
-        truth = np.diag(util).copy()
-        util -= truth[:, None]
-        bic = max(bic, float(util.max()))
+        V = env.values[i]
+        truth = (V * X).sum(axis=1) - P  # (T,)
+        XT = np.ascontiguousarray(X.T)
+        step = max(1, GAIN_BLOCK // max(1, V.shape[0]))  # rows of the (T, T) gain array at a time
+        for a in range(0, V.shape[0], step):
+            util = V[a: a + step] @ XT  # util[t, s]: type t reporting s
+            util -= P[None, :]
+            util -= truth[a: a + step, None]
+            bic = max(bic, float(util.max()))
         iir = max(iir, float((env.outside[i] - truth)[f > 0].max()))
         eir = max(eir, float(f @ (env.outside[i] - truth)))
     prior_cost = 0.0
