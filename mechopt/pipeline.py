@@ -41,7 +41,7 @@ from .backends.base import kkt_residual
 from .backends.options import validate_options
 from .compile import border as border_mod
 from .compile import compile_design, value_scale
-from .compile.generation import ic_gains, initial_pairs
+from .compile.generation import add_violated, ic_gains, initial_pairs
 from .compile.plan import Plan, lazy_agents, make_plan
 from .compile.reductions import FALLBACK_ORDER, REDUCTIONS
 from .errors import SolverError, SpecError
@@ -403,16 +403,9 @@ class _Run:
             cuts += new
             added_ic = 0
             for c in pairs:
-                T = env.shape[st.reps[c]]
                 gain = self._timed("separate", ib.ic_gains, st, Q, P, c)
-                t, s_ = pairs[c]
-                gain[t, s_] = -np.inf
-                np.fill_diagonal(gain, -np.inf)
-                nt, ns = np.nonzero(gain > tol)
-                if nt.size:
-                    code = np.unique(np.concatenate([t * T + s_, nt * T + ns]))
-                    pairs[c] = (code // T, code % T)
-                    added_ic += nt.size
+                pairs[c], k = add_violated(pairs[c], gain, tol)
+                added_ic += k
             log.info("item border round %d: %d Border rows (worst violation %.2e, %d added), %d IC pairs added",
                      rounds, len(cuts), worst, len(new), added_ic)
             if not new and not added_ic:
@@ -458,16 +451,8 @@ class _Run:
             x, p = lp.allocation(out.z), lp.payments(out.z)
             added = False
             for i in lazy:
-                T = env.shape[i]
-                gain = ic_gains(self.design, x, p, i)
-                t, s = pairs[i]
-                gain[t, s] = -np.inf
-                np.fill_diagonal(gain, -np.inf)
-                nt, ns = np.nonzero(gain > tol)
-                if nt.size:
-                    code = np.unique(np.concatenate([t * T + s, nt * T + ns]))
-                    pairs[i] = (code // T, code % T)
-                    added = True
+                pairs[i], k = add_violated(pairs[i], ic_gains(self.design, x, p, i), tol)
+                added = added or k > 0
             log.info("generate round %d: %s", rounds, "added violated IC pairs" if added else "no violated IC pair")
             if not added:
                 break

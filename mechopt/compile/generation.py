@@ -22,7 +22,7 @@ import numpy as np
 
 from ..design import Design
 
-__all__ = ["initial_pairs", "ic_gains", "full_ic_rows"]
+__all__ = ["initial_pairs", "ic_gains", "full_ic_rows", "add_violated"]
 
 
 def initial_pairs(types: np.ndarray, neighbours: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -101,3 +101,33 @@ def full_ic_rows(design: Design, agents: list[int]) -> int:
         T = env.shape[i]
         total += T * (T - 1) * (env.n_profiles // T if design.ic in ("dsic", "ex_post") else 1)
     return total
+
+
+def add_violated(pairs: tuple[np.ndarray, np.ndarray], gain: np.ndarray, tol: float
+                 ) -> tuple[tuple[np.ndarray, np.ndarray], int]:
+    """The pairs ``(t, s)`` plus every pair whose gain exceeds ``tol``; ``(pairs, how many were added)``.
+
+    Parameters
+    ----------
+    pairs : tuple of ndarray
+        Pairs already in the LP (their gains are ignored; so is the diagonal).
+    gain : ndarray, shape (T, T)
+        ``[t, s]``: gain of reporting s when the type is t (modified in place).
+    tol : float
+        Separation tolerance, in the problem's money unit.
+
+    Returns
+    -------
+    pairs : tuple of ndarray
+        Sorted by ``t · T + s``.
+    added : int
+    """
+    T = gain.shape[0]
+    t, s = pairs
+    gain[t, s] = -np.inf
+    np.fill_diagonal(gain, -np.inf)
+    nt, ns = np.nonzero(gain > tol)
+    if nt.size == 0:
+        return pairs, 0
+    code = np.unique(np.concatenate([t * T + s, nt * T + ns]))
+    return (code // T, code % T), int(nt.size)
