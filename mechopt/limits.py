@@ -99,7 +99,7 @@ GENERATION_HEADROOM = 1  # generated pairs vs the first round's nearest-neighbou
 
 
 def _plan(design, reductions: bool, border: bool | None, ic_generation: bool | None = None,
-          backend: str = "highs", certify: bool = False) -> dict[str, Any]:
+          backend: str = "highs", certify: bool = False, exact: bool = False) -> dict[str, Any]:
     """The reductions the compiler will use (:func:`mechopt.compile.plan.make_plan`, which
     builds nothing), plus the table statistics :func:`_count` needs."""
     from .compile.plan import make_plan
@@ -111,7 +111,7 @@ def _plan(design, reductions: bool, border: bool | None, ic_generation: bool | N
     tables = [np.asarray(V, dtype=float).reshape(-1, K) for V in (env.values if env.is_private
                                                                    else env.profile_values)]
     GZ = [_groups(V) for V in tables]
-    off = ("item_border",) if certify or backend != "highs" else ()  # as mechopt.pipeline.solve decides
+    off = ("item_border",) if certify or exact or backend != "highs" else ()  # as mechopt.pipeline.solve decides
     try:
         plan = make_plan(design, reductions=reductions, border=border, disabled=off)
     except MechoptError:  # border=True where it does not apply: compile raises the same error
@@ -261,7 +261,7 @@ def estimate(design, reductions: bool = True, border: bool | None = None, exact:
         values make the compiled LP smaller).  IC row generation
         (``ic_generation=True``) builds fewer rows than estimated.
     """
-    plan = _plan(design, reductions, border, ic_generation, backend, certify)
+    plan = _plan(design, reductions, border, ic_generation, backend, certify, exact)
     if plan["plan"].item_border:
         # per-item reduced forms (mechopt.compile.item_border): the first round's LP is built
         # (O(Σ T_i) rows); later rounds add generated rows; the recovered table is S·K
@@ -298,7 +298,7 @@ def estimate(design, reductions: bool = True, border: bool | None = None, exact:
 def _largest_grid(design, limit: int, options: dict) -> int | None:
     """Largest T such that capping every agent's grid at T points fits ``limit`` (None if even 2 does not)."""
     plan = _plan(design, options.get("reductions", True), options.get("border"), options.get("ic_generation"),
-                 options.get("backend", "highs"), bool(options.get("certify")))
+                 options.get("backend", "highs"), bool(options.get("certify")), bool(options.get("exact")))
     exact = bool(options.get("exact") or options.get("certify"))
     shape = design.env.shape
 

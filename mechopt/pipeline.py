@@ -267,10 +267,28 @@ class _Run:
             lp, out = self._generate_items(plan, extra)
         elif plan.item_border:
             lp, out = self._generate_item_border(plan, extra)
+            if out.status == "unbounded":
+                return self._unbounded_item_border(plan, lp, out, extra)
         else:
             lp = self.compile(plan)
             out = self.solve_lp(lp, extra)
         return self.recover_verify(lp, out)
+
+    def _unbounded_item_border(self, plan: Plan, lp: LinearProgram, out, extra: dict | None) -> Result:
+        """An unbounded per-item relaxation (every IC pair in it): its improving ray moves payments only
+        (Q is bounded), so it improves the full problem too, but its feasible point need not meet the
+        Border rows never generated.  The certificate therefore comes from the ex post LP when that fits."""
+        nxt = make_plan(self.design, disabled=tuple(sorted(set(plan.disabled) | {"item_border"})))
+        if _too_large(self.design, nxt):
+            out.message = ("the objective is unbounded: the per-item reduced form's relaxation has an improving "
+                           "ray that moves payments only (the ex post LP is too large to certify it)")
+            return self.recover_verify(lp, out)
+        reason = "the reduced form's relaxation is unbounded; decided on the ex post LP (certificate)"
+        self.fallbacks.append({"reduction": "item_border", "reason": reason})
+        log.info("fallback without item_border (%s)", reason)
+        lazy = lazy_agents(nxt)
+        ok, _ = REDUCTIONS["generated_ic"].applies(self.design, lazy=lazy, backend=self.backend, certify=self.certify)
+        return self.attempt(nxt, ok, extra)
 
     def _separate_border(self, plan: Plan) -> bool:
         """Border rows by separation: asymmetric Border reduced form with many upper-set profiles."""
@@ -376,9 +394,14 @@ class _Run:
         seen = {c.key() for c in cuts}
         marg = [np.asarray(a.prior, dtype=float) for a in env.agents]
         tol = 1e-9 * value_scale(self.design)
+        # a Border row's slack ε lets Q exceed what is implementable by ε / f at a type of mass f:
+        # separate to 1e-9 of the smallest mass (probability units)
+        border_tol = 1e-9 * min(1.0, min(float(f.min()) for f in marg))
         highs = self.backend == "highs"
         if highs and "solver" not in self.options:  # dual simplex hot-starts from the last basis
             extra = {"solver": "simplex", **(extra or {})}
+        if highs:  # rounds hot-start from the previous round's basis, not from a sweep's kept instance
+            extra = {**(extra or {}), "warm": None}
         rounds, prev, basis = 0, None, None
         while rounds < MAX_ROUNDS:
             rounds += 1
@@ -397,7 +420,7 @@ class _Run:
             if out.status != "optimal":
                 break
             Q, P = ib.interim_rules(lp.layout, out.z, env)
-            new, worst = self._timed("separate", ib.separate, Q, marg, st, 1e-9)
+            new, worst = self._timed("separate", ib.separate, Q, marg, st, border_tol)
             new = [c for c in new if c.key() not in seen]
             seen.update(c.key() for c in new)
             cuts += new

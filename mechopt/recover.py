@@ -115,13 +115,30 @@ def single_item_allocation(Q: list[np.ndarray], f: list[np.ndarray]) -> np.ndarr
     shape = tuple(q.size for q in Q)
     Qs = [q[o] for q, o in zip(Q, order)]
     fs = [np.asarray(fi, dtype=float)[o] for fi, o in zip(f, order)]
-    x = _levels(Qs, fs, shape) if math.prod(shape) > 0 else None
-    if x is None:
+    x = _levels(Qs, fs, shape, tol=1e-8 * min(1.0, min(float(f_.min()) for f_ in fs)))
+    if x is None or _interim_gap(x, Qs, fs) > 1e-9:
+        # the level construction reads tight sets up to a tolerance; where that misplaces mass
+        # (types of tiny probability), the transportation LP gives the nearest exact match
         x = _transport(Qs, fs, shape)
     # x is indexed by sorted positions; position r of agent i holds its type order[i][r]
     table = x.reshape(shape + (len(shape) + 1,))
     inv = [np.argsort(o) for o in order]
     return table[np.ix_(*inv)].reshape(-1, len(shape) + 1)
+
+
+def _interim_gap(x: np.ndarray, Q: list[np.ndarray], f: list[np.ndarray]) -> float:
+    """Largest |interim win probability of ``x`` (S, n + 1) − Q_i(t)| over agents and types."""
+    shape = tuple(q.size for q in Q)
+    n = len(shape)
+    y = x.reshape(shape + (n + 1,))
+    gap = 0.0
+    for i in range(n):
+        w = y[..., i + 1]
+        for k in range(n - 1, -1, -1):  # average out the others' types, last axis first
+            if k != i:
+                w = np.tensordot(w, f[k], axes=([k], [0])) if k < w.ndim else w
+        gap = max(gap, float(np.abs(w - Q[i]).max(initial=0.0)))
+    return gap
 
 
 def item_allocation(lp: LinearProgram, z: np.ndarray) -> np.ndarray:

@@ -164,6 +164,46 @@ def test_unbounded_relaxation_is_decided_on_every_ic_pair():
     assert r.certificate.verify()
 
 
+def test_unbounded_certificate_point_meets_every_border_row():
+    """The relaxation's feasible point can break Border rows never generated; the certificate must come
+    from a formulation where its point is a real mechanism (here: the ex post LP)."""
+    a0 = mo.Agent("a0", [[5, 1], [0, 5], [0, 3], [0, 2]], [Fraction(1, 8), Fraction(1, 4), Fraction(1, 2),
+                                                             Fraction(1, 8)])
+    a1 = mo.Agent("a1", [[2, 2], [0, 5]], [Fraction(4, 5), Fraction(1, 5)])
+    r = mo.Design(mo.multi_item([a0, a1], items=2), ic="bic", ir="interim", objective="utility").solve()
+    assert r.status == "unbounded" and r.certificate.verify()
+    assert not r.lp.plan.item_border
+    assert any(f["reduction"] == "item_border" for f in r.reductions["fallback"])
+
+
+def test_small_type_masses_are_recovered_without_falling_back():
+    """Skewed discretized priors (type vectors of mass ~4e-7): the level construction reads tight sets
+    up to a tolerance; the recovery must still match Q (else the verifier rejects, falls back)."""
+    import scipy.stats as ss
+
+    ag = [mo.Agent(f"b{i}", mo.discretize(ss.beta(2, 5), 6)) for i in range(2)]
+    d = mo.Design(mo.multi_item(ag, items=2), ic="bic", ir="interim")
+    r = d.solve(fallback=False)
+    assert r.status == "optimal" and r.verification["ok"]
+    assert r.objective == pytest.approx(d.solve(reductions=False).objective, abs=1e-8)
+
+
+def test_design_compile_is_the_full_lp_not_a_relaxation():
+    d = mo.Design(mo.multi_item([mo.Agent(f"b{i}", mo.grid(0, 1, 2)) for i in range(2)], items=2))
+    lp = d.compile()
+    assert not lp.plan.item_border and "lottery" in lp.sizes["families"]
+
+
+def test_sweep_warm_start_does_not_slow_the_generation_rounds():
+    from mechopt.sweeps import WarmStart
+
+    d = mo.Design(mo.multi_item([mo.Agent(f"b{i}", mo.grid(0, 1, 5)) for i in range(2)], items=2),
+                  objective="welfare")
+    cold, warm = d.solve(), d.solve(warm=WarmStart())
+    assert warm.objective == pytest.approx(cold.objective, abs=1e-9)
+    assert warm.solver["item_rounds"] <= cold.solver["item_rounds"] + 2  # hot-started rounds, not cold ones
+
+
 def test_exact_twin_has_the_float_lps_coefficients():
     bidders = [mo.Agent(f"b{i}", mo.grid(0, 1, 3)) for i in range(2)]
     d = mo.Design(mo.multi_item(bidders, items=2), ic="bic", ir="interim", budget="ex_ante")

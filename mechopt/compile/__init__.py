@@ -295,7 +295,9 @@ def compile_design(
     """
     start = time.perf_counter()
     if plan is None:
-        plan = make_plan(design, reductions=reductions, border=border, ic_pairs=ic_pairs)
+        # the per-item reduced form is only ever a relaxation until its rows are generated (the
+        # pipeline passes its plans explicitly): a design's own LP does not use it
+        plan = make_plan(design, reductions=reductions, border=border, ic_pairs=ic_pairs, disabled=("item_border",))
     if plan.item_symmetric:  # one buyer, interchangeable items (mechopt.compile.items)
         return _compile_items(design, plan, exact, start)
     if plan.counts:  # identical agents, common outcomes: type counts (mechopt.compile.counts)

@@ -143,8 +143,9 @@ class Plan:
             pairs = sum(len(t) for t, _ in self.ic_pairs.values()) if self.ic_pairs else 0
             cuts = len(self.item_cuts) if self.item_cuts is not None else 0
             out["allocation"] = "interim per item (Border)"
+            ic_text = f"{pairs} IC pairs" if design.ic != "none" else "no IC rows (ic='none')"
             out["item_border"] = (f"{classes} interim rule(s) for {env.n_agents} agents; {cuts} Border rows and "
-                                  f"{pairs} IC pairs generated")
+                                  f"{ic_text} generated")
         if self.counts:
             out["counts"] = "anonymous: lotteries on type counts of identical agents"
         if self.item_symmetric:

@@ -172,7 +172,8 @@ class GeneratedIC(Reduction):
     def applies(self, design: Design, *, lazy=(), backend: str = "highs", exact: bool = False,
                 certify: bool = False, **context) -> tuple[bool, str]:
         if design.ic == "none" or not lazy:
-            return False, "every agent has the adjacent IC reduction"
+            return False, ("no full IC family to generate (adjacent IC, or a formulation that generates "
+                           "its own rows)" if design.ic != "none" else "ic='none'")
         if backend != "highs":
             return False, f"backend {backend!r} (user constraints may refer to any IC row)"
         if exact or certify:
