@@ -167,8 +167,9 @@ def solve(
         plan = make_plan(design, reductions=reductions, border=border, disabled=off)
         big = _too_large(design, plan)
         if big:
-            raise SpecError(f"{big} and no table-free formulation applies (symmetry: "
-                            f"{plan.reasons.get('symmetry', '')}); use fewer types or bidders")
+            which = "item_border" if design.env.kind == "multi_item" and design.env.n_agents > 1 else "symmetry"
+            raise SpecError(f"{big} and no table-free formulation applies ({which}: "
+                            f"{plan.reasons.get(which, '')}); use fewer types or bidders")
         lazy = lazy_agents(plan)
         ok, why = REDUCTIONS["generated_ic"].applies(design, lazy=lazy, backend=backend, certify=certify)
         generate = ok if ic_generation is None else bool(ic_generation and lazy)
@@ -178,6 +179,9 @@ def solve(
             result = run.fall_back(result, plan, generate)
     except KeyboardInterrupt:
         result = run.interrupted()
+    if result.status == Status.TIME_LIMIT and time_limit is not None:
+        result.message = (f"the time limit ({float(time_limit):g} s) was reached before an optimum was proved; "
+                          "raise time_limit")
     if exact and result.status != Status.INTERRUPTED and result.lp is not None:
         from .certificates import exact_result
 
@@ -404,6 +408,9 @@ class _Run:
             extra = {**(extra or {}), "warm": None}
         rounds, prev, basis = 0, None, None
         while rounds < MAX_ROUNDS:
+            if rounds and self.deadline is not None and time.perf_counter() >= self.deadline:
+                out.status, out.message = "time_limit", "time limit reached between generation rounds"
+                break
             rounds += 1
             lp = self.compile(replace(plan, item_structure=st, item_cuts=list(cuts), ic_pairs=dict(pairs)))
             if highs and prev is not None and prev[1].basis is not None:

@@ -335,3 +335,18 @@ def test_face_is_taken_on_the_full_lp_not_the_generated_relaxation():
     f_on, f_off = on.face(("revenue", "welfare")), off.face(("revenue", "welfare"))
     np.testing.assert_allclose(f_on[["min", "max"]].to_numpy(float), f_off[["min", "max"]].to_numpy(float), atol=1e-7)
     assert f_on.loc["revenue", "width"] < 1e-6
+
+
+def test_presolve_unboundedness_claim_without_a_ray_is_rechecked():
+    """HiGHS's presolve called this bounded ex post LP unbounded (no primal ray); the backend re-solves
+    without presolve and gets the optimum the per-item reduced form finds."""
+    t = [0, Fraction(7, 3), Fraction(5, 3), 2, Fraction(4, 3), Fraction(-2, 3)]
+    w = [4503, 2835, 218942, 1289, 769583, 2849]
+    f = [Fraction(x, sum(w)) for x in w]
+    u = [-1, 0, Fraction(-1, 2), Fraction(-1, 2), Fraction(1, 2), Fraction(-1, 2)]
+    env = mo.multi_item([mo.Agent(f"a{i}", [[v] for v in t], f, u) for i in range(3)], items=1)
+    d = mo.Design(env, ic="bic", ir="ex_ante", budget="ex_post", objective="utility")
+    plain, reduced = d.solve(reductions=False), d.solve()
+    assert plain.status == reduced.status == "optimal"
+    assert plain.verification["ok"] and reduced.verification["ok"]
+    assert plain.objective == pytest.approx(reduced.objective, abs=1e-8)

@@ -240,6 +240,13 @@ def solve(lp: LinearProgram, time_limit: float | None = None, verbose: bool = Fa
         h.setOptionValue("presolve", "off")
         raw, interrupted = _solve_once(h)
         ray = _ray(h, lp, R) if raw == "kInfeasible" and not lp.integer.any() else None
+    if not interrupted and raw == "kUnbounded" and not lp.integer.any() and presolve \
+            and _primal_ray(h, lp, D) is None:
+        # HiGHS's presolve can also call a bounded LP unbounded (found on a 3-agent, 6-type BIC
+        # design with masses 1e-3..0.77): an unboundedness claim without a checkable improving ray
+        # is re-solved without presolve
+        h.setOptionValue("presolve", "off")
+        raw, interrupted = _solve_once(h)
     if not interrupted and raw == "kUnboundedOrInfeasible" and lp.integer.any():
         # a MIP: "unbounded or infeasible" is decided by its feasibility problem (zero cost)
         raw, interrupted = _decide_mip(h, lp.A.shape[1])
@@ -312,6 +319,30 @@ def _decide_mip(h, n_cols: int) -> tuple[str, bool]:
     if raw == "kOptimal":
         return "kUnbounded", interrupted
     return raw, interrupted
+
+
+def _primal_ray(h, lp: LinearProgram, D: np.ndarray, tol: float = 1e-7) -> np.ndarray | None:
+    """HiGHS's primal ray as an improving direction d of the unscaled LP (``A d ≥ 0``, ``= 0`` on
+    equality rows, within the bounds' recession cone, ``c·d > 0``), or None when there is none or it
+    fails that check in floating point (relative to the ray's size)."""
+    _, has, ray = h.getPrimalRay()
+    if not has:
+        return None
+    d = D * np.asarray(ray, dtype=float)
+    size = float(np.abs(d).max(initial=0.0))
+    if not np.isfinite(size) or size == 0.0:
+        return None
+    d = d / size
+    Ad = lp.A @ d
+    scale = max(1.0, float(abs(lp.A).max())) if lp.A.nnz else 1.0
+    ok = (
+        float(lp.c @ d) > tol * max(1.0, float(np.abs(lp.c).max(initial=0.0)))
+        and (Ad[~lp.equality] >= -tol * scale).all()
+        and (np.abs(Ad[lp.equality]) <= tol * scale).all()
+        and (d[np.isfinite(lp.lb)] >= -tol).all()
+        and (d[np.isfinite(lp.ub)] <= tol).all()
+    )
+    return d if ok else None
 
 
 def _ray(h, lp: LinearProgram, R: np.ndarray | None = None, tol: float = 1e-7) -> np.ndarray | None:
