@@ -406,9 +406,9 @@ class _Run:
             extra = {"solver": "simplex", **(extra or {})}
         if highs:  # rounds hot-start from the previous round's basis, not from a sweep's kept instance
             extra = {**(extra or {}), "warm": None}
-        rounds, prev, basis = 0, None, None
+        rounds, prev, basis, out = 0, None, None, None
         while rounds < MAX_ROUNDS:
-            if rounds and self.deadline is not None and time.perf_counter() >= self.deadline:
+            if out is not None and self.deadline is not None and time.perf_counter() >= self.deadline:
                 out.status, out.message = "time_limit", "time limit reached between generation rounds"
                 break
             rounds += 1
