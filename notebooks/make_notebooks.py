@@ -658,6 +658,59 @@ for n in (6, 10):
     print(f"n = {n}: {len(mixed)} of {len(alloc)} types get a genuine lottery")
 mixed.round(3).head(8)
 """),
+    md(r"""
+## Two bidders, two items (BIC): competition and bundling
+
+With two bidders, each with additive values for both items, the ex post LP has a lottery over the
+$3^2 = 9$ assignments at each of $n^4$ type profiles. Under BIC with independent types, additive values only
+see the **per-item interim probabilities** $Q_i(t, j)$, and for each item these are implementable iff
+Border's inequalities hold (Border 1991); drawing the items independently combines the per-item
+allocations. So mechopt solves for $Q$ and interim payments only, generating Border rows (prefix sets of
+$Q$, checked over every prefix profile) and IC pairs: `r.reductions["item_border"]`.
+
+Selling each item by its own optimal auction (Myerson 1981) is one feasible mechanism, so the optimum is at
+least the sum of the two discrete Myerson revenues $2\,E[\max(\varphi(\theta_1), \varphi(\theta_2), 0)]$,
+with $\varphi_k = \theta_k - (\theta_{k+1}-\theta_k)(1-F_k)/f_k$ (no ironing needed for the uniform grid).
+"""),
+    code("""
+def two_bidders(n):
+    bidders = [mo.Agent(f"b{i}", mo.discretize(st.uniform(), n)) for i in range(2)]
+    return mo.Design(mo.multi_item(bidders, items=2), ic="bic", ir="interim")
+
+def separate_myerson(n):
+    theta = (np.arange(n) + 0.5) / n
+    phi = theta - (n - np.arange(n) - 1) / n        # (θ_{k+1} − θ_k)(1 − F_k)/f_k = (n − k − 1)/n
+    return 2 * np.maximum(np.maximum.outer(phi, phi), 0).mean()
+
+small = two_bidders(3)
+reduced, plain = small.solve(), small.solve(reductions=False)
+assert abs(reduced.objective - plain.objective) < 1e-8      # the reduced form loses nothing
+print(reduced.reductions["item_border"])
+
+rows = {}
+for n in (3, 4, 6, 8):
+    r = two_bidders(n).solve()
+    assert r.verification["ok"] and r.objective >= separate_myerson(n) - 1e-9
+    rows[n] = {"joint optimum": r.objective, "two Myerson auctions": separate_myerson(n),
+               "rounds": r.solver["item_rounds"]}
+pd.DataFrame(rows).T.round(5)
+"""),
+    md("""The joint mechanism earns about 0.04 more than selling the items separately on every grid: with
+competition, screening across items still pays. Identical bidders share one interim rule (averaging an optimum
+over relabelling the bidders is an optimum), and the recovered ex post lottery reproduces it item by item:"""),
+    code("""
+r = two_bidders(4).solve()
+interim = r.mechanism.interim
+
+def item_win(df, name):   # P(item j goes to `name`) per type: sum over assignments "item1|item2"
+    cols = [c for c in df.columns if "|" in c]
+    return pd.DataFrame({f"item {j + 1}": df[[c for c in cols if c.split("|")[j] == name]].sum(axis=1)
+                         for j in range(2)})
+
+assert np.allclose(item_win(interim["b0"], "b0"), item_win(interim["b1"], "b1"), atol=1e-7)
+assert np.allclose(interim["b0"][["payment", "utility"]], interim["b1"][["payment", "utility"]], atol=1e-7)
+pd.concat([item_win(interim["b0"], "b0"), interim["b0"][["payment", "utility"]]], axis=1).round(3).head(8)
+"""),
 ]
 
 # --------------------------------------------------------------------------------------------- 09
