@@ -436,8 +436,8 @@ class _Run:
                 gain = self._timed("separate", ib.ic_gains, st, Q, P, c)
                 pairs[c], k = add_violated(pairs[c], gain, tol)
                 added_ic += k
-            log.info("item border round %d: %d Border rows (worst violation %.2e, %d added), %d IC pairs added",
-                     rounds, len(cuts), worst, len(new), added_ic)
+            log.debug("item border round %d: %d Border rows (worst violation %.2e, %d added), %d IC pairs added",
+                      rounds, len(cuts), worst, len(new), added_ic)
             if not new and not added_ic:
                 if basis is not None and kkt_residual(lp, out) > KKT_TOL:
                     # a hot start may stop short of the optimum (HiGHS issue 3194): solve this LP cold
@@ -447,6 +447,8 @@ class _Run:
                 break
             prev = (lp, out)
         out.stats["item_rounds"] = rounds
+        log.info("item border: %d rounds, %d Border rows, %d IC pairs", rounds, len(cuts),
+                 sum(t.size for t, _ in pairs.values()))
         return lp, out
 
     def _solve_rows(self, lp: LinearProgram, extra: dict | None, warm):
