@@ -161,7 +161,7 @@ class Structure:
     wf: list = field(default_factory=list)
 
     def with_classes(self, env, symmetric: bool) -> Structure:
-        cls, reps, seen = [], [], {}
+        cls, reps = [], []
         for i, a in enumerate(env.agents):
             key = None
             if symmetric:
@@ -176,7 +176,6 @@ class Structure:
             if key is None:
                 key = len(reps)
                 reps.append(i)
-            seen[i] = key
             cls.append(key)
         return Structure(self.m, self.assign, self.w, tuple(cls), tuple(reps), self.wf)
 
