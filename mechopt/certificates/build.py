@@ -167,6 +167,49 @@ def farkas_weights(
     ``basis``: a float basis (HiGHS codes) for the last resort, the exact
     simplex repair of :mod:`.repair`; HiGHS re-solves for one when None.
     """
+    scaled, R = _scaled(model)
+    if scaled is not model:
+        # money in tiny or huge units: search on the power-of-two scaled model (the one HiGHS solved),
+        # whose weights y' give the original's y = R y' exactly; checked on the original model
+        y, info = _farkas_weights(scaled, None if ray is None else ray / R.astype(float), basis)
+        if y is not None:
+            y = _normalize_max(y * R)
+            if model.check_farkas(y).ok:
+                info["method"] += " (on the power-of-two scaled model)"
+                return y, info
+        info = {"attempts": [*info["attempts"], "the scaled model's weights failed the exact check"]}
+    return _farkas_weights(model, ray, basis)
+
+
+def _scaled(model: ExactModel) -> tuple[ExactModel, np.ndarray]:
+    """The model with the HiGHS backend's exact power-of-two scaling (rows × R, money columns × D).
+
+    Returns ``(scaled model, R as Fractions)``; the model itself (and ones) when no row or column is
+    scaled.  ``y'`` is a Farkas vector of the scaled model iff ``y = R y'`` is one of the original:
+    ``(y'ᵀ R A D)_j = D_j (yᵀA)_j`` with ``D_j > 0`` and the bounds divided by ``D_j``.
+    """
+    import copy
+
+    from ..backends.highs import scaling
+
+    R, D, _ = scaling(model.lp)
+    Rf = np.array([Fraction(float(v)) for v in R], dtype=object)
+    if np.all(R == 1.0) and np.all(D == 1.0):
+        return model, Rf
+    Df = np.array([Fraction(float(v)) for v in D], dtype=object)
+    rows, cols, vals = model.A.coo()
+    out = copy.copy(model)
+    out.A = ExactMatrix(rows, cols, vals * Rf[rows] * Df[cols], (model.m, model.N))
+    out.rhs = model.rhs * Rf
+    out.c = model.c * Df
+    out.lb = np.array([None if v is None else v / d for v, d in zip(model.lb, Df)], dtype=object)
+    out.ub = np.array([None if v is None else v / d for v, d in zip(model.ub, Df)], dtype=object)
+    return out, Rf
+
+
+def _farkas_weights(
+    model: ExactModel, ray: np.ndarray | None, basis=None,
+) -> tuple[np.ndarray | None, dict[str, Any]]:
     info: dict[str, Any] = {"attempts": []}
     if ray is not None and np.all(np.isfinite(ray)) and np.abs(ray).max() > 0:
         yf = ray / np.abs(ray).max()
