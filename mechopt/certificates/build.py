@@ -167,7 +167,8 @@ def farkas_weights(
     ``basis``: a float basis (HiGHS codes) for the last resort, the exact
     simplex repair of :mod:`.repair`; HiGHS re-solves for one when None.
     """
-    scaled, R = _scaled(model)
+    sigma = float(getattr(model.lp, "scale", 1.0) or 1.0)
+    scaled, R = _scaled(model) if not 2.0 ** -10 <= sigma <= 2.0 ** 10 else (model, None)
     if scaled is not model:
         # money in tiny or huge units: search on the power-of-two scaled model (the one HiGHS solved),
         # whose weights y' give the original's y = R y' exactly; checked on the original model
