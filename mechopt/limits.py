@@ -52,6 +52,7 @@ BYTES_PER_COL = 200
 BYTES_PER_PROFILE_ENTRY = 64  # mechanism arrays x (S, K), p (S, n) and the verifier's copies
 EXACT_BYTES_PER_NNZ = 400
 BORDER_RATIO = 2.0  # mirrors mechopt.compile.border.SIZE_RATIO
+ITEM_TABLE = 5_000_000  # mirrors mechopt.compile.item_border.MAX_TABLE (beyond: an item rule, no table)
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024 ** 2, "mb": 1024 ** 2, "mib": 1024 ** 2,
           "g": 1024 ** 3, "gb": 1024 ** 3, "gib": 1024 ** 3, "t": 1024 ** 4, "tb": 1024 ** 4, "tib": 1024 ** 4}
@@ -270,8 +271,9 @@ def estimate(design, reductions: bool = True, border: bool | None = None, exact:
         lp = compile_design(design, plan=plan["plan"])
         sz = lp.sizes
         env = design.env
+        rule = len(lp.plan.item_structure.reps) == 1 and env.n_profiles * env.n_outcomes > ITEM_TABLE
         out = _total(dict(sz["families"]), sz["nnz"], sz["cols"], env.n_profiles, env.n_outcomes, env.n_agents,
-                     exact or certify)
+                     exact or certify, tables=not rule)  # identical agents beyond the table: an item rule
         out["reductions"] = {"adjacent": dict(zip(env.names, plan["adjacent"])), "payments": "interim",
                              "border": False, "ic_generation": [], "item_border": True}
         return out

@@ -161,6 +161,21 @@ class Mechanism:
                 df["prob"] = a.prior
                 out[a.name] = df
             return out
+        if hasattr(rule, "items"):  # several items: own probability of getting each item
+            from .verify_rules import item_interim
+
+            X, w = item_interim(env, rule)
+            out = {}
+            for a in env.agents:
+                df = pd.DataFrame({f"item {j + 1}": X[:, j] for j in range(X.shape[1])},
+                                  index=pd.Index(a.type_labels, name=a.name, tupleize_cols=False))
+                df["value"] = (w * X).sum(axis=1)
+                df["payment"] = rule.payment
+                df["utility"] = df["value"] - df["payment"]
+                df["outside"] = env.outside[env.names.index(a.name)]
+                df["prob"] = a.prior
+                out[a.name] = df
+            return out
         Q = rule_interim(rule)
         out = {}
         for i, a in enumerate(env.agents):

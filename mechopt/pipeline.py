@@ -41,13 +41,14 @@ from .backends.base import kkt_residual
 from .backends.options import validate_options
 from .compile import border as border_mod
 from .compile import compile_design, value_scale
+from .compile import item_border as item_border_mod
 from .compile.generation import add_violated, ic_gains, initial_pairs
 from .compile.plan import Plan, lazy_agents, make_plan
 from .compile.reductions import FALLBACK_ORDER, REDUCTIONS
 from .errors import SolverError, SpecError
 from .limits import DEFAULT_MAX_MEMORY
 from .limits import check as check_size
-from .recover import count_rule, interim_q, mechanism_arrays, symmetric_rule
+from .recover import count_rule, interim_q, item_rule, mechanism_arrays, symmetric_rule
 from .result import Result
 from .status import Status
 
@@ -79,6 +80,8 @@ KKT_TOL = 1e-7  # relative KKT residual a hot-started optimum must meet
 def _too_large(design: Design, plan: Plan) -> str:
     """Why ``plan`` needs a profile table too large to attempt, or ``""``."""
     if plan.symmetric or plan.counts:
+        return ""
+    if plan.item_border and item_border_mod.one_class(design):  # identical agents: an item rule, no table
         return ""
     env = design.env
     if not plan.item_symmetric and "all pairs" in plan.ic:
@@ -558,8 +561,9 @@ def recover_and_verify(design: Design, lp: LinearProgram, out, certify: bool = F
 
     result = Result(design, lp, out, Status(out.status), certify=certify, message=out.message)
     if out.z is not None and np.all(np.isfinite(out.z)):
-        if lp.plan.symmetric or lp.plan.counts:  # identical agents: a rule, tabulated only if it fits
-            rule = call("recover", count_rule if lp.plan.counts else symmetric_rule, lp, out.z)
+        if lp.plan.symmetric or lp.plan.counts or _item_rule(lp):  # identical agents: a rule, tabulated if it fits
+            rule = call("recover", count_rule if lp.plan.counts else item_rule if lp.plan.item_border
+                        else symmetric_rule, lp, out.z)
             result.mechanism = call("recover", Mechanism.from_rule, design.env, rule, "LP optimum")
         else:
             x, p = call("recover", mechanism_arrays, lp, out.z)
@@ -615,6 +619,14 @@ def _carry_basis(old: LinearProgram, basis, new: LinearProgram):
         else:
             return None
     return Basis(basis.col_status.copy(), rows)
+
+
+def _item_rule(lp: LinearProgram) -> bool:
+    """A per-item reduced form of identical agents whose profile table would be too large: an item rule."""
+    env = lp.design.env
+    st = lp.plan.item_structure
+    return bool(lp.plan.item_border and st is not None and len(st.reps) == 1
+                and env.n_profiles * env.n_outcomes > MAX_TABLE["per-item Border"])
 
 
 def _pair_key(fam, big: int) -> np.ndarray:

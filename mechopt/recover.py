@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["mechanism_arrays", "single_item_allocation", "item_allocation", "recover_allocation",
            "recover_allocation_levels", "interim_q", "balanced_payments",
-           "symmetric_rule", "hierarchical_tree", "count_rule"]
+           "symmetric_rule", "hierarchical_tree", "count_rule", "item_rule"]
 
 LEVELS_ABOVE = 20_000  # profiles above which the Border recovery goes level by level
 
@@ -161,6 +161,27 @@ def item_allocation(lp: LinearProgram, z: np.ndarray) -> np.ndarray:
         x *= per_item[j][:, st.assign[:, j] + 1]
     lp.recover_seconds = time.perf_counter() - start
     return x
+
+
+def item_rule(lp: LinearProgram, z: np.ndarray):
+    """An :class:`~mechopt.rules.ItemRule` for a per-item reduced form whose agents are identical
+    (one class): per item, the hierarchical tree (:func:`hierarchical_tree`) of the common interim
+    rule ``Q(·, j)`` on the types sorted by it; no profile table."""
+    from .compile.item_border import interim_rules
+    from .rules import HierarchicalRule, ItemRule
+
+    env = lp.design.env
+    st = lp.plan.item_structure
+    Q, P = interim_rules(lp.layout, z, env)
+    f = np.asarray(env.agents[0].prior, dtype=float)
+    items, orders = [], []
+    for j in range(st.m):
+        q = np.clip(Q[0][:, j], 0.0, 1.0)
+        order = np.argsort(q, kind="stable")
+        tree = hierarchical_tree(q[order], f[order], env.n_agents)
+        items.append(HierarchicalRule(env.n_agents, f[order], tree, P[0][order], q_target=q[order]))
+        orders.append(order)
+    return ItemRule(env.n_agents, f, items, orders, np.asarray(st.assign), P[0])
 
 
 def interim_q(lp: LinearProgram, z: np.ndarray) -> list[np.ndarray]:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Node", "HierarchicalRule", "CountRule", "TABLE_LIMIT"]
+__all__ = ["Node", "HierarchicalRule", "CountRule", "ItemRule", "TABLE_LIMIT"]
 
 TABLE_LIMIT = 5_000_000  # tabulate x (S·K entries) only up to this size
 
@@ -239,3 +239,75 @@ class CountRule(_IdenticalAgents):
 
     def __repr__(self) -> str:
         return f"CountRule(n={self.n}, T={self.T}, count vectors={self.counts.shape[0]}, profiles={self.T}^{self.n})"
+
+
+@dataclass
+class ItemRule(_IdenticalAgents):
+    """Several items for ``n`` identical bidders with additive values: one :class:`HierarchicalRule`
+    per item, items drawn independently.
+
+    Item j's rule works on the bidders' types sorted by their interim probability of getting
+    item j (``orders[j][r]`` is the type at position r; its prior is ``prior[orders[j]]``), so its
+    tree implements the per-item interim rule of the reduced form (:mod:`mechopt.compile.item_border`).
+
+    Attributes
+    ----------
+    n : int
+    prior : ndarray, shape (T,)
+    items : list of HierarchicalRule
+        One per item, over sorted positions.
+    orders : list of ndarray, shape (T,)
+    assign : ndarray, shape (K, m)
+        Agent receiving item j in outcome k (−1: nobody).
+    payment : ndarray, shape (T,)
+        Interim payment ``P(t)``.
+    """
+
+    n: int
+    prior: np.ndarray
+    items: list
+    orders: list
+    assign: np.ndarray
+    payment: np.ndarray
+
+    @property
+    def K(self) -> int:
+        return int(self.assign.shape[0])
+
+    @property
+    def fits_table(self) -> bool:
+        return self.n_profiles * self.K <= TABLE_LIMIT
+
+    def positions(self, j: int) -> np.ndarray:
+        """Position of each type in item j's order, shape (T,)."""
+        pos = np.empty(self.T, dtype=np.int64)
+        pos[self.orders[j]] = np.arange(self.T)
+        return pos
+
+    def allocation(self, profiles) -> np.ndarray:
+        """Lotteries over assignments at the given profiles, shape (m, K) (or (K,))."""
+        prof = np.asarray(profiles, dtype=np.int64)
+        single = prof.ndim == 1
+        prof = np.atleast_2d(prof)
+        if prof.shape[1] != self.n or prof.min(initial=0) < 0 or prof.max(initial=0) >= self.T:
+            raise ValueError(f"profiles must be type indices in [0, {self.T}) of shape (m, {self.n})")
+        out = np.ones((prof.shape[0], self.K))
+        for j, rule in enumerate(self.items):
+            xj = rule.allocation(self.positions(j)[prof])  # (m, n + 1): 0 unsold, i + 1 bidder i
+            out *= xj[:, self.assign[:, j] + 1]
+        return out[0] if single else out
+
+    def payments(self, profiles) -> np.ndarray:
+        return self.payment[np.asarray(profiles, dtype=np.int64)]
+
+    def tabulate(self) -> tuple[np.ndarray, np.ndarray]:
+        S = self.n_profiles
+        if not self.fits_table:
+            raise MemoryError(f"the allocation table would have {S * self.K:.3g} entries "
+                              f"(> {TABLE_LIMIT:,}); evaluate the rule at profiles instead")
+        prof = np.stack(np.unravel_index(np.arange(S), (self.T,) * self.n), axis=1)
+        return self.allocation(prof), self.payments(prof)
+
+    def __repr__(self) -> str:
+        return (f"ItemRule(n={self.n}, T={self.T}, items={len(self.items)}, "
+                f"nodes={[r.root.count() for r in self.items]})")

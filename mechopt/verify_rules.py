@@ -31,7 +31,7 @@ from math import comb
 
 import numpy as np
 
-__all__ = ["rule_interim", "rule_violations", "verify_rule"]
+__all__ = ["rule_interim", "rule_violations", "verify_rule", "item_interim"]
 
 
 def rule_interim(rule) -> np.ndarray:
@@ -134,6 +134,47 @@ def _count_violations(env, rule) -> dict[str, float]:
     }
 
 
+def item_interim(env, rule) -> tuple[np.ndarray, np.ndarray]:
+    """Per-item interim win probabilities ``X`` (T, m) of an :class:`~mechopt.rules.ItemRule`, from its
+    trees, and the bidders' item values ``w`` (T, m) read off the environment's value table."""
+    names = {a.name: i for i, a in enumerate(env.agents)}
+    labels = [tuple(-1 if p == "-" else names[p] for p in o.split("|")) for o in env.outcomes]
+    m = len(rule.items)
+    X = np.stack([rule_interim(r)[rule.positions(j)] for j, r in enumerate(rule.items)], axis=1)
+    w = np.stack([env.values[0][:, labels.index(tuple(0 if jj == j else -1 for jj in range(m)))]
+                  for j in range(m)], axis=1)
+    return X, w
+
+
+def _item_violations(env, rule) -> dict[str, float]:
+    """:func:`rule_violations` of an item rule: identical bidders, additive values (checked on the table)."""
+    n, T = env.n_agents, env.agents[0].n_types
+    f = np.asarray(env.agents[0].prior, dtype=float)
+    if rule.n != n or rule.T != T or not np.allclose(rule.prior, f, rtol=0, atol=1e-15):
+        raise ValueError("the rule does not match the environment (bidders, types or prior)")
+    X, w = item_interim(env, rule)
+    assign = np.asarray(rule.assign)
+    for i in range(n):
+        if not (np.array_equal(env.agents[i].prior, f) and np.array_equal(env.outside[i], env.outside[0])):
+            raise ValueError(f"bidder {env.agents[i].name!r} is not identical to bidder {env.agents[0].name!r}")
+        additive = (assign == i).astype(float) @ w.T  # (K, T): bidder i's value if additive
+        if not np.allclose(env.values[i], additive.T, rtol=0, atol=1e-12 * max(1.0, float(np.abs(w).max()))):
+            raise ValueError(f"bidder {env.agents[i].name!r}'s values are not additive in bidder 0's item values")
+    P = np.asarray(rule.payment, dtype=float)
+    U = env.outside[0]
+    util = w @ X.T - P[None, :]
+    truth = np.diag(util)
+    lottery = max(max(_check_tree(r.root, T) for r in rule.items), float((n * (f @ X) - 1.0).max()),
+                  float((-X).max()))
+    return {
+        "lottery": lottery,
+        "bic": float((util - truth[:, None]).max()),
+        "interim_ir": float((U - truth).max()),
+        "ex_ante_ir": float(f @ (U - truth)),
+        "budget_ex_ante": float(-n * (f @ P)),
+    }
+
+
 def rule_violations(env, rule) -> dict[str, float]:
     """Worst violations of a rule's properties, from interim quantities only.
 
@@ -151,6 +192,8 @@ def rule_violations(env, rule) -> dict[str, float]:
     """
     if hasattr(rule, "counts"):  # an anonymous rule on type counts
         return _count_violations(env, rule)
+    if hasattr(rule, "items"):  # several items: one tree per item
+        return _item_violations(env, rule)
     n, T = env.n_agents, env.agents[0].n_types
     f = np.asarray(env.agents[0].prior, dtype=float)
     if rule.n != n or rule.T != T or not np.allclose(rule.prior, f, rtol=0, atol=1e-15):

@@ -47,7 +47,10 @@ Border inequality of one type alone), ``P`` free.
 
 **Recovery** (:func:`mechopt.recover.item_allocation`): item by item, an ex
 post allocation with interim rule ``Q(·, j)`` (tight Border sets, then small
-transportation problems), combined independently across items.
+transportation problems), combined independently across items.  Identical
+agents whose profile table would not fit get an :class:`~mechopt.rules.ItemRule`
+instead (:func:`mechopt.recover.item_rule`: one hierarchical tree per item,
+Border 1991), verified on interim quantities (:mod:`mechopt.verify_rules`).
 """
 
 from __future__ import annotations
@@ -66,7 +69,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..design import Design
 
 __all__ = ["applies", "Structure", "structure", "ItemBorderLayout", "layout", "Cut", "build_rows",
-           "objective_vector", "initial_cuts", "initial_pairs", "all_pairs", "separate", "ic_gains", "MAX_TABLE"]
+           "objective_vector", "initial_cuts", "initial_pairs", "all_pairs", "one_class", "separate", "ic_gains",
+           "MAX_TABLE"]
 
 MAX_TABLE = 5_000_000  # profile-table entries (S·K) of the recovered mechanism
 MAX_SEPARATION = 30_000_000  # prefix profiles enumerated per item by the exact separation
@@ -128,13 +132,22 @@ def applies(design: Design) -> tuple[bool, str]:
     for a in env.agents:
         if any(f <= 0 for f in a.prior_exact):
             return False, f"agent {a.name!r} has types of zero probability"
-    if env.n_profiles * env.n_outcomes > MAX_TABLE:
-        return False, f"the recovered mechanism's table would exceed {MAX_TABLE:,} entries"
+    if env.n_profiles * env.n_outcomes > MAX_TABLE and not one_class(design):
+        return False, (f"the recovered mechanism's table would exceed {MAX_TABLE:,} entries (identical bidders "
+                       "get an item rule instead of a table)")
     if not size_ok(env):
         return False, f"more than {MAX_SEPARATION:,} prefix profiles per item to separate"
     if structure(env) is None:
         return False, "outcomes are not item assignments with additive values"
     return True, "applies"
+
+
+def one_class(design: Design) -> bool:
+    """Whether every agent is identical (one shared interim rule; ``symmetric`` not False)."""
+    if getattr(design, "symmetric", None) is False:
+        return False
+    st = structure(design.env)
+    return st is not None and len(st.reps) == 1
 
 
 @dataclass
