@@ -37,6 +37,7 @@ ROWS = [  # (key, label, quick)
     ("items2x2x11", "2 symmetric bidders x 2 items additive, 11 points per item, BIC revenue", True),
     ("items2x2x21", "2 symmetric bidders x 2 items additive, 21 points per item, BIC revenue", False),
     ("itemsA2x2x11", "2 bidders x 2 items additive, U{0..1} and U{0..2} item values, 11 points, BIC", False),
+    ("b3items2x11", "3 symmetric bidders x 2 items additive, 11 points (1.77 M profiles), BIC revenue", True),
     ("pp8x11eff", "public project, 8 citizens x 11 types, efficient, BIC + interim IR + ex ante budget", False),
     ("pp8x11sb", "public project, 8 citizens x 11 types, BIC + interim IR + ex ante budget, welfare", False),
 ]
@@ -142,9 +143,9 @@ def run_row(key: str) -> dict:
         d = mo.Design(env, ic="bic", ir="interim", budget="ex_ante",
                       **(dict(allocation="efficient") if key.endswith("eff") else dict(objective="welfare")))
         return _timed(d, None)
-    if key.startswith(("items2x2", "itemsA2x2")):  # per-item reduced forms (mechopt.compile.item_border)
+    if key.startswith(("items2x2", "itemsA2x2", "b3items2")):  # per-item reduced forms (compile/item_border.py)
         T = int(key.rsplit("x", 1)[1])
-        his = (1, 2) if key.startswith("itemsA") else (1, 1)
+        his = (1, 2) if key.startswith("itemsA") else (1, 1, 1) if key.startswith("b3items2") else (1, 1)
         env = mo.multi_item([mo.Agent(f"b{i}", mo.grid(0, hi, T)) for i, hi in enumerate(his)], items=2)
         # reference: the ex post LP (S·K lotteries; IC pairs generated), no reduction of the
         # allocation: solve(reductions=False, ic_generation=True), 22.5 s at T = 11 on this
