@@ -464,11 +464,12 @@ def _write_out(d: Path, payload: dict, result: Any, cert: Any, env: Any) -> None
         m = result.mechanism
         if m is not None:
             scale = _data_scale(env)
-            coords = _profile_columns(env)
-            x = _round(m.allocation.to_numpy(dtype=float), 1.0)
-            _long(coords, list(env.outcomes), "outcome", x).to_csv(d / "allocation.csv", index=False)
-            p = _round(m.payments.to_numpy(dtype=float), scale)
-            _long(coords, env.names, "agent", p).to_csv(d / "payments.csv", index=False)
+            if m.x is not None:  # a rule too large to tabulate (mechanism.rule) writes interim tables only
+                coords = _profile_columns(env)
+                x = _round(m.allocation.to_numpy(dtype=float), 1.0)
+                _long(coords, list(env.outcomes), "outcome", x).to_csv(d / "allocation.csv", index=False)
+                p = _round(m.payments.to_numpy(dtype=float), scale)
+                _long(coords, env.names, "agent", p).to_csv(d / "payments.csv", index=False)
             for i, a in enumerate(env.agents):
                 _interim_table(env, i, m.interim[a.name], scale).to_csv(d / f"interim_{_safe(a.name)}.csv",
                                                                         index=False)
@@ -502,6 +503,7 @@ def _interim_table(env: Any, i: int, table: Any, scale: float) -> Any:
         coords = pd.DataFrame({f"{base}[{j + 1}]": types[:, j] for j in range(types.shape[1])})
     parts = []
     outcomes = [k for k in env.outcomes if k in table.columns]
+    outcomes += [c for c in table.columns if c.startswith("item ")]  # an item rule: P(get item j)
     if outcomes:
         alloc = _long(coords, outcomes, "outcome", _round(table[outcomes].to_numpy(dtype=float), 1.0))
         alloc.insert(len(coords.columns), "quantity", "allocation")
@@ -667,6 +669,9 @@ def _allocation_columns(env, i: int, table) -> dict:
         items = env.meta.get("items", 1)
         cols = {}
         for j in range(items):
+            if f"item {j + 1}" in table:  # a rule's interim table (mechopt.rules.ItemRule): own item j
+                cols[f"P(item {j + 1})"] = table[f"item {j + 1}"]
+                continue
             mine = [k for k in outcomes if k.split("|")[j] == a.name]
             cols[f"P(item {j + 1})"] = table[mine].sum(axis=1)
         return cols

@@ -39,6 +39,7 @@ __all__ = ["face", "is_unique", "metric_vector", "METRICS"]
 
 METRICS = ("revenue", "welfare", "utility", "gains")
 REL_TOL = 1e-9
+FACE_TABLE = 2_000_000  # lottery columns (S·K) of the ex post LP a face is computed on at most
 
 
 def metric_vector(lp: LinearProgram, metric: str) -> tuple[np.ndarray, float]:
@@ -143,6 +144,11 @@ def face(result: Result, metrics: Sequence[str] = ("revenue", "welfare", "utilit
         # face): the face is taken on the design's LP without them.
         from .compile import compile_design, make_plan
 
+        env = result.design.env
+        if env.n_profiles * env.n_outcomes > FACE_TABLE:
+            raise SpecError(f"face: the optimal face is taken on the ex post LP, which would have "
+                            f"{env.n_profiles * env.n_outcomes:.3g} lottery columns (> {FACE_TABLE:,}); "
+                            "use a smaller grid")
         lp = compile_design(result.design, plan=make_plan(result.design, disabled=restricting))
     opt = float(result.output.objective)
     # the scaled model of the HiGHS backend (money / σ, rows ÷ their largest coefficient), so the

@@ -203,12 +203,16 @@ class Mechanism:
                 from .verify_rules import count_interim
 
                 cost = count_interim(env, self.rule)[1]
+            elif hasattr(self.rule, "items"):  # per-item rules: the designer has no cost (item_border)
+                cost = 0.0
             else:
                 sold = sum(float(tab[a.name][env.outcomes[i + 1]] @ a.prior) for i, a in enumerate(env.agents))
                 cost = float(env.cost[1]) * sold
+            status_quo = sum(float(tab[a]["outside"] @ tab[a]["prob"]) for a in env.names)
             return {
                 "revenue": float(pay.sum()) - cost, "welfare": float(vals.sum()) - cost,
-                "utility": float(vals.sum() - pay.sum()), "cost": cost,
+                "utility": float(vals.sum() - pay.sum()), "gains": float(vals.sum()) - cost - status_quo,
+                "cost": cost,
                 "expected_payment": {a: float(v) for a, v in zip(env.names, pay)},
                 "expected_utility": {a: float(v - q) for a, v, q in zip(env.names, vals, pay)},
             }

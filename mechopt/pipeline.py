@@ -81,8 +81,8 @@ def _too_large(design: Design, plan: Plan) -> str:
     """Why ``plan`` needs a profile table too large to attempt, or ``""``."""
     if plan.symmetric or plan.counts:
         return ""
-    if plan.item_border and item_border_mod.one_class(design):  # identical agents: an item rule, no table
-        return ""
+    if plan.item_border and item_border_mod.one_class(design) and design.budget in ("ex_ante", "none"):
+        return ""  # identical agents: an item rule, no table
     env = design.env
     if not plan.item_symmetric and "all pairs" in plan.ic:
         # generation's gain array: (T, T, opponents' profiles) under DSIC, (T, T, K) under BIC

@@ -286,7 +286,10 @@ class ItemRule(_IdenticalAgents):
 
     def allocation(self, profiles) -> np.ndarray:
         """Lotteries over assignments at the given profiles, shape (m, K) (or (K,))."""
-        prof = np.asarray(profiles, dtype=np.int64)
+        raw = np.asarray(profiles)
+        prof = raw.astype(np.int64)
+        if raw.dtype.kind not in "iu" and not np.array_equal(prof, raw):
+            raise ValueError("profiles must be integer type indices (not type values)")
         single = prof.ndim == 1
         prof = np.atleast_2d(prof)
         if prof.shape[1] != self.n or prof.min(initial=0) < 0 or prof.max(initial=0) >= self.T:

@@ -127,6 +127,23 @@ def test_out_dir(capsys, tmp_path):
     assert (res / "interim_buyer.csv").read_text().splitlines()[0] == "buyer,quantity,outcome,value"
 
 
+def test_report_and_out_dir_for_a_rule_without_a_table(capsys, tmp_path):
+    """Three identical bidders x two items (1.77 M profiles): the mechanism is an item rule, so the report
+    and --out use its interim tables (no allocation.csv / payments.csv over the profiles)."""
+    text = (ROOT / "models" / "two_bidders_two_items.toml").read_text(encoding="utf-8")
+    text = text.replace("[design]", '[[agents]]\nname = "b3"\ntypes = { grid = [0, 1, 11] }\n\n[design]')
+    text = text[: text.index("[expected]")]
+    model = tmp_path / "three.toml"
+    model.write_text(text, encoding="utf-8")
+    code, out, err = run(capsys, "solve", str(model), "--quiet", "--out", str(tmp_path / "res"))
+    assert code == 0, err
+    assert "P(item 1)" in out and "verified     yes" in out
+    res = tmp_path / "res"
+    assert not (res / "allocation.csv").exists()
+    head = (res / "interim_b3.csv").read_text().splitlines()
+    assert head[0] == "b3[1],b3[2],quantity,outcome,value" and ",allocation,item 1," in head[1]
+
+
 # ----------------------------------------------------------------------------- list / show
 def test_list(capsys):
     code, out, _ = run(capsys, "list")

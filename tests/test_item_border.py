@@ -404,3 +404,14 @@ def test_three_bidders_two_items_without_a_profile_table():
     top_type = env.agents[0].n_types - 1
     lottery = r.mechanism.rule.allocation([top_type] * 3)
     assert lottery.sum() == pytest.approx(1.0) and lottery[env.outcomes.index("-|-")] < 1e-9
+    # the summaries read the rule's interim tables ("item j" columns): no table needed
+    m = r.mechanism.metrics
+    assert m["revenue"] == pytest.approx(r.objective, abs=1e-9) and m["welfare"] <= surplus + 1e-9
+    assert "optimal" in repr(r) and "optimal" in str(r)
+    with pytest.raises(mo.errors.SpecError, match="ex post LP"):
+        r.face()
+    with pytest.raises(ValueError, match="integer type indices"):
+        r.mechanism.rule.allocation([[1.7, 2, 3]])
+    # an exact budget needs ex post balanced payments, which the rule does not carry: refused clearly
+    with pytest.raises(mo.errors.MechoptError, match="item rule|fewer"):
+        mo.Design(env, ic="bic", ir="interim", budget="exact", objective="welfare").solve()

@@ -253,9 +253,12 @@ class Certificate:
             g = A.T @ vf + (M.lp.c if self.kind == "optimality" else 0.0)
             if (np.abs(g[~lbf & ~ubf]) > tol).any() or (g[lbf & ~ubf] > tol).any() or (g[ubf & ~lbf] < -tol).any():
                 fails.append("combined coefficients incompatible with the bounds")
-            beta = float(np.sum(np.where(g > 0, g * ub, g * lb)[lbf | ubf]))
+            terms = np.where(g > 0, g * ub, g * lb)[lbf | ubf]
+            beta = float(np.sum(terms))
             if self.kind == "infeasibility":
-                if not vf @ M.lp.rhs - beta > tol:
+                # relative to the size of the terms (money in units of 1e-9 makes the whole gap ~1e-10)
+                size = float(np.abs(vf * M.lp.rhs).sum() + np.abs(terms).sum())
+                if not vf @ M.lp.rhs - beta > 1e-9 * size:
                     fails.append("weighted right-hand side is not positive")
             else:
                 z = np.asarray([float(x) for x in self._z])

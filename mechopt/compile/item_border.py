@@ -132,9 +132,9 @@ def applies(design: Design) -> tuple[bool, str]:
     for a in env.agents:
         if any(f <= 0 for f in a.prior_exact):
             return False, f"agent {a.name!r} has types of zero probability"
-    if env.n_profiles * env.n_outcomes > MAX_TABLE and not one_class(design):
+    if env.n_profiles * env.n_outcomes > MAX_TABLE and not (one_class(design) and design.budget in ("ex_ante", "none")):
         return False, (f"the recovered mechanism's table would exceed {MAX_TABLE:,} entries (identical bidders "
-                       "get an item rule instead of a table)")
+                       "get an item rule instead, under an ex ante budget or none: its payments are interim)")
     if not size_ok(env):
         return False, f"more than {MAX_SEPARATION:,} prefix profiles per item to separate"
     if structure(env) is None:
