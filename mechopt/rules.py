@@ -52,6 +52,27 @@ class _IdenticalAgents:
     def n_profiles(self) -> int:
         return self.T ** self.n
 
+    def _indices(self, profiles) -> tuple[np.ndarray, bool]:
+        """Profiles as an (m, n) int array of type indices (checked), and whether one profile was given."""
+        raw = np.asarray(profiles)
+        prof = raw.astype(np.int64)
+        if raw.dtype.kind not in "iu" and not np.array_equal(prof, raw):
+            raise ValueError("profiles must be integer type indices (not type values)")
+        single = prof.ndim == 1
+        prof = np.atleast_2d(prof)
+        if prof.shape[1] != self.n or prof.min(initial=0) < 0 or prof.max(initial=0) >= self.T:
+            raise ValueError(f"profiles must be type indices in [0, {self.T}) of shape (m, {self.n})")
+        return prof, single
+
+    def _tabulate(self, K: int) -> tuple[np.ndarray, np.ndarray]:
+        """The full tables ``x`` (S, K) and ``p`` (S, n), profiles in C order."""
+        S = self.n_profiles
+        if not self.fits_table:
+            raise MemoryError(f"the allocation table would have {S * K:.3g} entries "
+                              f"(> {TABLE_LIMIT:,}); evaluate the rule at profiles instead")
+        prof = np.stack(np.unravel_index(np.arange(S), (self.T,) * self.n), axis=1)
+        return self.allocation(prof), self.payments(prof)
+
 
 @dataclass(frozen=True)
 class Node:
@@ -115,11 +136,7 @@ class HierarchicalRule(_IdenticalAgents):
         ndarray, shape (m, n + 1) (or (n + 1,))
             Column 0 = unsold, column i + 1 = bidder i wins.
         """
-        prof = np.asarray(profiles, dtype=np.int64)
-        single = prof.ndim == 1
-        prof = np.atleast_2d(prof)
-        if prof.shape[1] != self.n or prof.min(initial=0) < 0 or prof.max(initial=0) >= self.T:
-            raise ValueError(f"profiles must be type indices in [0, {self.T}) of shape (m, {self.n})")
+        prof, single = self._indices(profiles)
         out = np.zeros((prof.shape[0], self.n + 1))
         present = np.ones(prof.shape, dtype=bool)
         _evaluate(self.root, prof, present, np.arange(prof.shape[0]), np.ones(prof.shape[0]), out)
@@ -131,12 +148,7 @@ class HierarchicalRule(_IdenticalAgents):
 
     def tabulate(self) -> tuple[np.ndarray, np.ndarray]:
         """The full tables ``x`` (S, n + 1) and ``p`` (S, n), profiles in C order."""
-        S = self.n_profiles
-        if not self.fits_table:
-            raise MemoryError(f"the allocation table would have {S * (self.n + 1):.3g} entries "
-                              f"(> {TABLE_LIMIT:,}); evaluate the rule at profiles instead")
-        prof = np.stack(np.unravel_index(np.arange(S), (self.T,) * self.n), axis=1)
-        return self.allocation(prof), self.payments(prof)
+        return self._tabulate(self.n + 1)
 
     def __repr__(self) -> str:
         return (f"HierarchicalRule(n={self.n}, T={self.T}, nodes={self.root.count()}, "
@@ -221,9 +233,7 @@ class CountRule(_IdenticalAgents):
 
     def allocation(self, profiles) -> np.ndarray:
         """Lotteries (m, K) at profiles given as type indices (m, n)."""
-        prof = np.atleast_2d(np.asarray(profiles, dtype=np.int64))
-        if prof.shape[1] != self.n or prof.min(initial=0) < 0 or prof.max(initial=0) >= self.T:
-            raise ValueError(f"profiles must be type indices in [0, {self.T}) of shape (m, {self.n})")
+        prof, _ = self._indices(profiles)
         counts = np.zeros((prof.shape[0], self.T), dtype=np.int64)
         np.add.at(counts, (np.repeat(np.arange(prof.shape[0]), self.n), prof.ravel()), 1)
         return self.x[self._lookup(counts)]
@@ -232,10 +242,7 @@ class CountRule(_IdenticalAgents):
         return self.payment[np.asarray(profiles, dtype=np.int64)]
 
     def tabulate(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self.fits_table:
-            raise MemoryError(f"the allocation table would have {self.n_profiles * self.x.shape[1]:.3g} entries")
-        prof = np.stack(np.unravel_index(np.arange(self.n_profiles), (self.T,) * self.n), axis=1)
-        return self.allocation(prof), self.payments(prof)
+        return self._tabulate(self.x.shape[1])
 
     def __repr__(self) -> str:
         return f"CountRule(n={self.n}, T={self.T}, count vectors={self.counts.shape[0]}, profiles={self.T}^{self.n})"
@@ -286,14 +293,7 @@ class ItemRule(_IdenticalAgents):
 
     def allocation(self, profiles) -> np.ndarray:
         """Lotteries over assignments at the given profiles, shape (m, K) (or (K,))."""
-        raw = np.asarray(profiles)
-        prof = raw.astype(np.int64)
-        if raw.dtype.kind not in "iu" and not np.array_equal(prof, raw):
-            raise ValueError("profiles must be integer type indices (not type values)")
-        single = prof.ndim == 1
-        prof = np.atleast_2d(prof)
-        if prof.shape[1] != self.n or prof.min(initial=0) < 0 or prof.max(initial=0) >= self.T:
-            raise ValueError(f"profiles must be type indices in [0, {self.T}) of shape (m, {self.n})")
+        prof, single = self._indices(profiles)
         out = np.ones((prof.shape[0], self.K))
         for j, rule in enumerate(self.items):
             xj = rule.allocation(self.positions(j)[prof])  # (m, n + 1): 0 unsold, i + 1 bidder i
@@ -304,12 +304,8 @@ class ItemRule(_IdenticalAgents):
         return self.payment[np.asarray(profiles, dtype=np.int64)]
 
     def tabulate(self) -> tuple[np.ndarray, np.ndarray]:
-        S = self.n_profiles
-        if not self.fits_table:
-            raise MemoryError(f"the allocation table would have {S * self.K:.3g} entries "
-                              f"(> {TABLE_LIMIT:,}); evaluate the rule at profiles instead")
-        prof = np.stack(np.unravel_index(np.arange(S), (self.T,) * self.n), axis=1)
-        return self.allocation(prof), self.payments(prof)
+        """The full tables ``x`` (S, K) and ``p`` (S, n), profiles in C order."""
+        return self._tabulate(self.K)
 
     def __repr__(self) -> str:
         return (f"ItemRule(n={self.n}, T={self.T}, items={len(self.items)}, "
