@@ -18,7 +18,6 @@ and then R* is its optimal revenue.
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction as F
 
 import numpy as np
@@ -279,14 +278,12 @@ def test_eight_citizens_efficient_is_infeasible_with_an_exact_certificate(cost):
         assert closed_form_revenue(types, prior, n, cost) < 0
     design = mo.Design(project(types, prior, n, cost), ic="bic", ir="interim", budget="ex_ante",
                        allocation="efficient")
-    start = time.perf_counter()
     r = design.solve(certify=True)
     cert = r.certificate
     assert r.lp.plan.counts and r.status == "infeasible"
     assert cert.kind == "infeasibility" and cert.verify(exact=True) and cert.exact
     assert {"budget", "ir", "ic"} <= set(cert.weights.index.get_level_values("family"))
-    seconds = time.perf_counter() - start
-    assert seconds < 120, seconds  # measured 11-14 s on a 2-core machine (float solve 5-8 s of it)
+    # speed is a benchmark's business (measured 11-14 s on a 2-core machine, the float solve 5-8 s of it)
 
 
 @pytest.mark.parametrize("types, prior, cost", [(*UNIFORM3, F(5, 4)), (*SKEWED4, F(4, 3))])
