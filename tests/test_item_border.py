@@ -415,3 +415,18 @@ def test_three_bidders_two_items_without_a_profile_table():
     # an exact budget needs ex post balanced payments, which the rule does not carry: refused clearly
     with pytest.raises(mo.errors.MechoptError, match="item rule|fewer"):
         mo.Design(env, ic="bic", ir="interim", budget="exact", objective="welfare").solve()
+
+
+def test_border_rows_are_labelled_by_item_and_set_sizes():
+    env = mo.multi_item([mo.Agent(f"b{i}", mo.grid(0, 1, 3)) for i in range(2)], items=2)
+    r = mo.Design(env, ic="bic", ir="interim").solve()
+    lab = r.lp.labels("border")
+    assert list(lab.columns) == ["item", "b0 set", "b1 set"]
+    # the first row of each item is every type of every bidder: Σ_i E[Q_i(·, j)] ≤ 1
+    first = lab.groupby("item").head(1)
+    assert (first[["b0 set", "b1 set"]] == 9).all().all()
+    # the rows' own coefficients agree with the labelled sizes (f = 1/9 per type)
+    rows = r.lp.family("border")
+    A = r.lp.A[rows.start: rows.stop]
+    assert np.allclose(-A.sum(axis=1).A.ravel(), (lab["b0 set"] + lab["b1 set"]) / 9)
+    assert r.duals["border"].columns[:3].tolist() == ["item", "b0 set", "b1 set"]

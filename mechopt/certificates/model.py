@@ -234,6 +234,10 @@ class ExactModel:
                 parts.append(f"reports {typ(agent, rec['report'])}")
             if rec.get("group") is not None:
                 parts.append(f"[{rec['group']}]")
+            if rec.get("item") is not None:  # per-item Border row: its item and each agent's set size
+                env = self.lp.design.env
+                sets = ", ".join(f"{rec[a.name + ' set']} of {a.name}'s {a.n_types} types" for a in env.agents)
+                parts.append(f"item {rec['item']}, sets of {sets}")
             prof = [f"{k}={typ(k, v)}" for k, v in rec.items() if k in agents and v is not None]
             if prof:
                 parts.append("at " + ", ".join(prof))

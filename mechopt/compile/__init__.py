@@ -48,7 +48,7 @@ from .terms import pairs
 
 __all__ = ["LinearProgram", "Family", "Plan", "compile_design", "make_plan", "value_scale"]
 
-LABEL_KEYS = ("agent", "type", "report", "profile", "group", "threshold", "upper", "item")
+LABEL_KEYS = ("agent", "type", "report", "profile", "group", "threshold", "upper", "item", "setsize")
 
 
 @dataclass
@@ -195,6 +195,12 @@ class LinearProgram:
         if item is not None and (item >= 0).any():
             # per-item Border row (mechopt.compile.item_border): the item (1-based) it bounds
             df["item"] = np.where(item >= 0, item + 1, 0)
+        size = f.codes.get("setsize")
+        if size is not None and (size >= 0).any():
+            # per-item Border row: how many of each agent's types its set holds
+            idx = np.unravel_index(np.where(size >= 0, size, 0), tuple(T + 1 for T in env.shape))
+            for j, a in enumerate(env.agents):
+                df[f"{a.name} set"] = idx[j]
         up = f.codes.get("upper")
         if up is not None and (up >= 0).any():
             # symmetric Border row (mechopt.compile.symmetry): every bidder's upper set starts at this type

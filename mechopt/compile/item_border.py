@@ -40,7 +40,8 @@ permutations is an optimum with identical interim rules (as in
 :mod:`mechopt.compile.symmetry`).  The Border rows keep one set per agent, so
 nothing else changes.
 
-Rows: ``border`` (Border's inequalities, generated: label ``item``),
+Rows: ``border`` (Border's inequalities, generated: labels ``item`` and, per agent, the
+size of its set, ``lp.labels("border")["<agent> set"]``),
 ``ic`` (BIC pairs of each class, generated: labels ``agent``, ``type``,
 ``report``), ``ir``, ``budget``.  Columns ``Q ∈ [0, 1]`` (the bound is the
 Border inequality of one type alone), ``P`` free.
@@ -311,7 +312,9 @@ def build_rows(design: Design, lay: ItemBorderLayout, st: Structure, cuts, pairs
                 stay = stay * (1.0 - np.bincount(rows_, weights=f[types], minlength=len(cuts)))
             parts.append((rows_, lay.qcol(i, types, np.repeat(items_, sizes)), -f[types]))
         rhs = np.array([v - one for v in stay], dtype=object) if exact else stay - 1.0
-        local = fam.new(len(cuts), rhs, equality=False, item=items_)
+        sizes_all = np.array([[c.sets[i].size for i in range(n)] for c in cuts], dtype=np.int64)
+        setsize = np.ravel_multi_index(sizes_all.T, tuple(T + 1 for T in env.shape))
+        local = fam.new(len(cuts), rhs, equality=False, item=items_, setsize=setsize)
         for rows_, cols_, vals_ in parts:
             fam.terms(local[rows_], cols_, vals_)
     out.append(fam)
