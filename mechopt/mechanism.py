@@ -143,47 +143,32 @@ class Mechanism:
         return out
 
     def _rule_interim(self) -> dict[str, pd.DataFrame]:
-        """Interim tables of a symmetric single-item rule (every bidder the same), from its tree:
-        the own win probability (column = the outcome "i wins"), value, payment, utility, outside, prob."""
-        from .verify_rules import count_interim, rule_interim
+        """Interim tables of a rule (every agent the same), from the rule alone: allocation columns
+        (count rule: every outcome; item rule: ``item j`` = own probability of getting item j; single
+        item: the outcome "i wins"), then value, payment, utility, outside, prob."""
+        from .verify_rules import count_interim, item_interim, rule_interim
 
         env, rule = self.env, self.rule
         if hasattr(rule, "counts"):  # anonymous rule: every agent has the same interim table
             X, _ = count_interim(env, rule)
-            out = {}
-            for i, a in enumerate(env.agents):
-                df = pd.DataFrame(X, index=pd.Index(a.type_labels, name=a.name, tupleize_cols=False),
-                                  columns=list(env.outcomes))
-                df["value"] = (X * env.values[i]).sum(axis=1)
-                df["payment"] = rule.payment
-                df["utility"] = df["value"] - df["payment"]
-                df["outside"] = env.outside[i]
-                df["prob"] = a.prior
-                out[a.name] = df
-            return out
+            return self._interim_frames(lambda i: dict(zip(env.outcomes, X.T)),
+                                        lambda i: (X * env.values[i]).sum(axis=1))
         if hasattr(rule, "items"):  # several items: own probability of getting each item
-            from .verify_rules import item_interim
-
             X, w = item_interim(env, rule)
-            out = {}
-            for a in env.agents:
-                df = pd.DataFrame({f"item {j + 1}": X[:, j] for j in range(X.shape[1])},
-                                  index=pd.Index(a.type_labels, name=a.name, tupleize_cols=False))
-                df["value"] = (w * X).sum(axis=1)
-                df["payment"] = rule.payment
-                df["utility"] = df["value"] - df["payment"]
-                df["outside"] = env.outside[env.names.index(a.name)]
-                df["prob"] = a.prior
-                out[a.name] = df
-            return out
-        Q = rule_interim(rule)
+            return self._interim_frames(lambda i: {f"item {j + 1}": X[:, j] for j in range(X.shape[1])},
+                                        lambda i: (w * X).sum(axis=1))
+        Q = rule_interim(rule)  # the own win probability only (others' outcomes are not tabulated)
+        return self._interim_frames(lambda i: {env.outcomes[i + 1]: Q}, lambda i: env.values[i][:, i + 1] * Q)
+
+    def _interim_frames(self, columns, value) -> dict[str, pd.DataFrame]:
+        """One interim DataFrame per agent: ``columns(i)`` (name → array (T,)), then value (``value(i)``),
+        the rule's payment, utility, outside option and prior."""
+        env = self.env
         out = {}
         for i, a in enumerate(env.agents):
-            # the own win probability only (others' outcomes given one's type are not tabulated)
-            df = pd.DataFrame({env.outcomes[i + 1]: Q},
-                              index=pd.Index(a.type_labels, name=a.name, tupleize_cols=False))
-            df["value"] = env.values[i][:, i + 1] * Q
-            df["payment"] = rule.payment
+            df = pd.DataFrame(columns(i), index=pd.Index(a.type_labels, name=a.name, tupleize_cols=False))
+            df["value"] = value(i)
+            df["payment"] = self.rule.payment
             df["utility"] = df["value"] - df["payment"]
             df["outside"] = env.outside[i]
             df["prob"] = a.prior
